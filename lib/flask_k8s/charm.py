@@ -1,0 +1,124 @@
+"""The charm: every event leads to one reconcile of the whole workload."""
+
+from __future__ import annotations
+
+import logging
+
+import ops
+
+from . import plan, secrets, spec, state, status, workload
+
+logger = logging.getLogger(__name__)
+
+
+class FlaskCharm(ops.CharmBase):
+    """A charm for a rock built with rockcraft's flask-framework extension.
+
+    Subclass it to add behaviour; pass another ``WorkloadSpec`` as ``workload_spec`` when the
+    rock differs from the flask-framework defaults.
+    """
+
+    workload_spec: spec.WorkloadSpec = spec.WorkloadSpec()
+
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        on = self.on
+        peer = self.workload_spec.peer_relation
+        for event in (
+            on.install,
+            on.start,
+            on.upgrade_charm,
+            on.config_changed,
+            on.update_status,
+            on.leader_elected,
+            on.secret_changed,
+            on[self.workload_spec.container].pebble_ready,
+            on[peer].relation_created,
+            on[peer].relation_joined,
+            on[peer].relation_changed,
+            on[peer].relation_departed,
+        ):
+            framework.observe(event, self._on_event)
+        framework.observe(on.secret_remove, self._on_secret_remove)
+        framework.observe(on.rotate_secret_key_action, self._on_rotate_secret_key)
+
+    def _on_event(self, _: ops.EventBase) -> None:
+        self.reconcile()
+
+    def reconcile(self) -> None:
+        """Bring the workload in line with Juju's view, then say how it went."""
+        try:
+            self._reconcile()
+        except status.StatusError as error:
+            self._set_status(error.status)
+            return
+        self._set_status(ops.ActiveStatus())
+
+    def _reconcile(self) -> None:
+        workload_spec = self.workload_spec
+        container = self.unit.get_container(workload_spec.container)
+        peers = self.model.get_relation(workload_spec.peer_relation)
+        secrets.ensure_secret_key(self.model, peers)
+        try:
+            charm_state = state.from_charm(self, workload_spec)
+        except status.Missing:
+            if container.can_connect():
+                _pebble_call(workload.stop_app, container, workload_spec)
+            raise
+        if not container.can_connect():
+            raise status.Waiting(f"waiting for Pebble in the {workload_spec.container} container")
+        observed = _pebble_call(workload.observe, container, workload_spec)
+        desired = plan.build(charm_state, observed.rock, workload_spec)
+        _pebble_call(
+            workload.apply,
+            container,
+            workload_spec,
+            observed,
+            desired,
+            lambda: self._set_status(ops.MaintenanceStatus("applying the new settings")),
+        )
+        self.unit.set_ports(workload_spec.port)
+
+    def _set_status(self, unit_status: ops.StatusBase) -> None:
+        self.unit.status = unit_status
+        if self.unit.is_leader():
+            self.app.status = unit_status
+
+    def _on_rotate_secret_key(self, event: ops.ActionEvent) -> None:
+        if not self.unit.is_leader():
+            event.fail(
+                "only the leader can rotate the secret key: run the action on the leader unit "
+                f"(juju run {self.app.name}/leader rotate-secret-key)"
+            )
+            return
+        if self.config.get("flask-secret-key") or self.config.get("flask-secret-key-id"):
+            event.fail(
+                "the secret key comes from flask-secret-key or flask-secret-key-id; change that "
+                "option instead"
+            )
+            return
+        peers = self.model.get_relation(self.workload_spec.peer_relation)
+        if peers is None:
+            event.fail("the secret-storage peer relation does not exist yet; try again shortly")
+            return
+        secrets.ensure_secret_key(self.model, peers)
+        secrets.rotate_secret_key(self.model, peers)
+        event.set_results({"status": "success"})
+        self.reconcile()
+
+    def _on_secret_remove(self, event: ops.SecretRemoveEvent) -> None:
+        # Rotation leaves old revisions of the key behind; drop each once nobody tracks it.
+        if event.secret.label == secrets.SECRET_KEY_LABEL:
+            event.remove_revision()
+
+
+def _pebble_call(function, *args):  # noqa: ANN001, ANN202
+    """Call into Pebble; a lost connection or refused request becomes a status, not an error."""
+    try:
+        return function(*args)
+    except ops.pebble.ConnectionError:
+        raise status.Waiting("waiting for Pebble: the connection was lost") from None
+    except ops.pebble.APIError as error:
+        raise status.Blocked(f"Pebble refused the change: {error.message}") from None
+    except ops.pebble.ChangeError as error:
+        raise status.Blocked(f"Pebble could not apply the change: {error.err}") from None

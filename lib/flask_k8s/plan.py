@@ -1,0 +1,68 @@
+"""The whole desired workload, computed from the state and what the rock holds.
+
+No ops call happens here: ``build`` is a pure function, tested with plain pytest.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import dataclasses
+import typing
+
+from . import environment, gunicorn, migrations, pebble_plan, spec, state
+
+
+@dataclasses.dataclass(frozen=True)
+class RockFacts:
+    """What the rock brings, as read from the container."""
+
+    # The services of the rock's own layers, before the charm's layer.
+    services: collections.abc.Mapping[str, collections.abc.Mapping[str, typing.Any]]
+    # The names in the app directory, to find a migration script.
+    app_files: frozenset[str] = frozenset()
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkloadPlan:
+    """What the container should run, and what to check and run before it does."""
+
+    environment: collections.abc.Mapping[str, str]
+    layer: collections.abc.Mapping[str, typing.Any]
+    gunicorn_config: str
+    # Commands that must succeed before a new gunicorn config or command is used.
+    checks: tuple[tuple[str, ...], ...]
+    migration: migrations.Migration | None
+    secret_values: tuple[str, ...] = ()
+
+    @property
+    def services(self) -> collections.abc.Mapping[str, collections.abc.Mapping[str, typing.Any]]:
+        """The managed services of the layer."""
+        return self.layer["services"]
+
+
+def candidate_config_path(workload: spec.WorkloadSpec) -> str:
+    """Where a new gunicorn config is checked before it replaces the one in use."""
+    return f"{workload.state_dir}/gunicorn.conf.py.candidate"
+
+
+def build(
+    charm_state: state.CharmState, rock: RockFacts, workload: spec.WorkloadSpec
+) -> WorkloadPlan:
+    """The workload these inputs call for."""
+    env = environment.build(charm_state, workload)
+    layer = pebble_plan.build_layer(
+        rock.services, env, charm_state.webserver, charm_state.is_leader, workload
+    )
+    command = str(layer["services"][workload.service].get("command", ""))
+    python = gunicorn.interpreter(command)
+    checks = [tuple(gunicorn.check_command(command, candidate_config_path(workload)))]
+    if charm_state.webserver.worker_class == "gevent":
+        checks.append((python, "-c", "import gevent"))
+    return WorkloadPlan(
+        environment=env,
+        layer=layer,
+        gunicorn_config=gunicorn.render_config(charm_state.webserver, workload),
+        checks=tuple(checks),
+        migration=migrations.plan(rock.app_files, workload.app_dir, python, env),
+        secret_values=charm_state.secret_values,
+    )

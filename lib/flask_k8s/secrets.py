@@ -1,0 +1,94 @@
+"""Juju secrets: secret-typed options, and the Flask secret key the charm generates.
+
+The generated key lives in a Juju secret owned by the application. The leader writes the
+secret's ID into the ``secret-storage`` peer relation, so every unit can find it, and bumps a
+revision counter there on rotation, so every unit gets relation-changed and picks up the new
+content. No secret value is ever written to a databag, a log or a status.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import ops
+
+from . import status
+
+SECRET_KEY_LABEL = "flask-secret-key"
+ID_FIELD = "secret-key-id"
+REVISION_FIELD = "secret-key-revision"
+# paas-charm kept the key in plain text in the peer databag under this field; it is adopted
+# once, so that users stay logged in across the move to flask-k8s, then removed.
+LEGACY_FIELD = "flask_secret_key"
+
+
+def new_key() -> str:
+    """A fresh key: 64 random bytes, url-safe (86 characters)."""
+    return secrets.token_urlsafe(64)
+
+
+def read_option_secret(model: ops.Model, option: str, secret_id: str) -> dict[str, str]:
+    """The content of the secret an option points at, or Blocked saying what to do."""
+    try:
+        return model.get_secret(id=secret_id).get_content(refresh=True)
+    except ops.SecretNotFoundError:
+        raise status.Blocked(
+            f"invalid config: secret of {option} not found; check the ID, and run "
+            f"`juju grant-secret <secret> {model.app.name}`"
+        ) from None
+    except ops.ModelError:
+        raise status.Blocked(
+            f"invalid config: secret of {option} is not granted; run "
+            f"`juju grant-secret <secret> {model.app.name}`"
+        ) from None
+
+
+def ensure_secret_key(model: ops.Model, relation: ops.Relation | None) -> None:
+    """On the leader, create the shared key if the application has none yet.
+
+    Idempotent: once the peer databag names a readable secret, it writes nothing.
+    """
+    if relation is None or not model.unit.is_leader():
+        return
+    data = relation.data[model.app]
+    secret_id = data.get(ID_FIELD)
+    if secret_id:
+        try:
+            model.get_secret(id=secret_id).get_content(refresh=True)
+        except (ops.SecretNotFoundError, ops.ModelError):
+            pass  # The secret is gone; make a new one below.
+        else:
+            if LEGACY_FIELD in data:
+                del data[LEGACY_FIELD]
+            return
+    try:
+        secret = model.get_secret(label=SECRET_KEY_LABEL)
+    except (ops.SecretNotFoundError, ops.ModelError):
+        legacy = data.get(LEGACY_FIELD)
+        secret = model.app.add_secret({"value": legacy or new_key()}, label=SECRET_KEY_LABEL)
+    data[ID_FIELD] = secret.id or secret.get_info().id
+    data.pop(LEGACY_FIELD, None)
+
+
+def read_secret_key(model: ops.Model, relation: ops.Relation | None) -> str | None:
+    """The shared key, or None while the leader has not made it."""
+    if relation is None:
+        return None
+    secret_id = relation.data[model.app].get(ID_FIELD)
+    if not secret_id:
+        return None
+    try:
+        value = model.get_secret(id=secret_id).get_content(refresh=True).get("value")
+    except (ops.SecretNotFoundError, ops.ModelError):
+        return None
+    return value or None
+
+
+def rotate_secret_key(model: ops.Model, relation: ops.Relation) -> None:
+    """Replace the key (leader only) and tell the other units through the peer relation."""
+    data = relation.data[model.app]
+    secret_id = data.get(ID_FIELD)
+    if not secret_id:
+        raise status.Waiting("the secret key has not been created yet")
+    model.get_secret(id=secret_id).set_content({"value": new_key()})
+    data[REVISION_FIELD] = str(int(data.get(REVISION_FIELD, "0") or "0") + 1)

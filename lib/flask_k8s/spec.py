@@ -1,0 +1,37 @@
+"""What a framework's rock looks like: the names and paths the charm relies on.
+
+Flask's values are the defaults. A charm author whose rock differs (another port, another
+service name) passes their own ``WorkloadSpec`` to ``FlaskCharm``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkloadSpec:
+    """Names and paths of the workload, as rockcraft's flask-framework extension builds it."""
+
+    container: str = "flask-app"
+    service: str = "flask"
+    exporter_service: str = "statsd-exporter"
+    base_dir: str = "/flask"
+    app_dir: str = "/flask/app"
+    port: int = 8000
+    user: str = "_daemon_"
+    group: str = "_daemon_"
+    env_prefix: str = "FLASK_"
+    option_prefix: str = "flask-"
+    peer_relation: str = "secret-storage"
+    statsd_host: str = "localhost:9125"
+    # Where the charm keeps its own records in the workload container. Both the records and
+    # the charm's Pebble layer vanish together when the container is recreated.
+    state_dir: str = "/var/lib/flask-k8s"
+    migration_timeout: float = 600.0
+    check_timeout: float = 120.0
+
+    @property
+    def gunicorn_config_path(self) -> str:
+        """The gunicorn config file the rock's service command loads."""
+        return f"{self.base_dir}/gunicorn.conf.py"

@@ -1,0 +1,163 @@
+"""Everything the charm reads from Juju, as one immutable ``CharmState``.
+
+``from_charm`` is the only place that reads config, secrets, relations and the charm's
+process environment; the rest of the reconcile works from the state alone.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import dataclasses
+import os
+import types
+import typing
+
+import ops
+
+from . import config, proxy, secrets, spec, status
+
+
+# The variables flask-k8s sets itself, after the prefix; a user option may not set them.
+BUILTIN_VARIABLES = (
+    "ENV",
+    "DEBUG",
+    "SECRET_KEY",
+    "PERMANENT_SESSION_LIFETIME",
+    "APPLICATION_ROOT",
+    "SESSION_COOKIE_SECURE",
+    "PREFERRED_URL_SCHEME",
+    "BASE_URL",
+    "PEER_FQDNS",
+)
+
+
+def _frozen(mapping: collections.abc.Mapping[str, str] | None = None) -> types.MappingProxyType:
+    return types.MappingProxyType(dict(mapping or {}))
+
+
+@dataclasses.dataclass(frozen=True)
+class CharmState:
+    """The inputs of one reconcile."""
+
+    app_name: str
+    model_name: str
+    unit_name: str
+    secret_key: str
+    is_leader: bool = True
+    flask: config.FlaskConfig = config.FlaskConfig()
+    webserver: config.WebserverConfig = config.WebserverConfig()
+    # FLASK_<OPTION> variables of the charm author's options, secret ones expanded per key.
+    user_env: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=_frozen)
+    proxy_env: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=_frozen)
+    peer_fqdns: tuple[str, ...] = ()
+    # Values that must never appear in a status or a log, such as secret contents.
+    secret_values: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "user_env", _frozen(self.user_env))
+        object.__setattr__(self, "proxy_env", _frozen(self.proxy_env))
+
+    def base_url(self, port: int) -> str:
+        """The URL other applications in the model reach the app at."""
+        return f"http://{self.app_name}.{self.model_name}:{port}"
+
+
+def unit_fqdn(unit_name: str, model_name: str) -> str:
+    """A unit's stable DNS name behind the application's headless service."""
+    app, number = unit_name.split("/")
+    return f"{app}-{number}.{app}-endpoints.{model_name}.svc.cluster.local"
+
+
+def _unit_number(unit: ops.Unit) -> int:
+    return int(unit.name.rsplit("/", 1)[1])
+
+
+def from_charm(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> CharmState:
+    """Read Juju into a CharmState, or raise the status that says what is missing."""
+    model = charm.model
+    options = config.load_options(charm.charm_dir)
+    values: collections.abc.Mapping[str, typing.Any] = charm.config
+    problems = config.Problems()
+    problems.missing.extend(config.missing_options(options, values))
+    flask = config.parse_flask(values, problems)
+    webserver = config.parse_webserver(values, problems)
+    secret_values: list[str] = []
+
+    secret_key = flask.secret_key
+    if flask.secret_key_id is not None and flask.secret_key is None:
+        content = _read_secret(model, "flask-secret-key-id", flask.secret_key_id, problems)
+        if content is not None:
+            secret_values.extend(content.values())
+            if set(content) != {"value"} or not content["value"]:
+                problems.invalid.append(
+                    "secret of flask-secret-key-id must hold exactly one key, 'value'"
+                )
+            else:
+                secret_key = content["value"]
+    if flask.secret_key:
+        secret_values.append(flask.secret_key)
+
+    reserved = {workload.env_prefix + name for name in BUILTIN_VARIABLES}
+    user_env: dict[str, str] = {}
+    for name, meta in options.items():
+        value = values.get(name)
+        if not config.is_user_option(name, workload.option_prefix) or value in (None, ""):
+            continue
+        if meta.type == "secret":
+            content = _read_secret(model, name, str(value), problems)
+            if content is None:
+                continue
+            secret_values.extend(content.values())
+            reason = config.check_secret_keys(name, content)
+            if reason:
+                problems.invalid.append(reason)
+                continue
+            variables = {
+                config.env_name(workload.env_prefix, name, key): item
+                for key, item in content.items()
+            }
+        else:
+            variables = {config.env_name(workload.env_prefix, name): config.encode(value)}
+        for variable in sorted(reserved.intersection(variables)):
+            problems.invalid.append(
+                f"{name} would set {variable}, which flask-k8s sets itself; rename the option"
+            )
+        user_env.update(variables)
+    if problems.missing:
+        try:
+            problems.raise_if_any()
+        except status.Blocked as blocked:
+            raise status.Missing(blocked.message) from None
+    problems.raise_if_any()
+
+    peers = model.get_relation(workload.peer_relation)
+    if secret_key is None:
+        secret_key = secrets.read_secret_key(model, peers)
+        if secret_key is None:
+            raise status.Waiting("waiting for the leader to create the secret key")
+    secret_values.append(secret_key)
+
+    peer_units = sorted(peers.units, key=_unit_number) if peers else []
+    return CharmState(
+        app_name=model.app.name,
+        model_name=model.name,
+        unit_name=model.unit.name,
+        is_leader=model.unit.is_leader(),
+        flask=flask,
+        webserver=webserver,
+        user_env=user_env,
+        proxy_env=proxy.from_environ(os.environ),
+        peer_fqdns=tuple(unit_fqdn(unit.name, model.name) for unit in peer_units),
+        secret_key=secret_key,
+        secret_values=tuple(value for value in secret_values if value),
+    )
+
+
+def _read_secret(
+    model: ops.Model, option: str, secret_id: str, problems: config.Problems
+) -> dict[str, str] | None:
+    try:
+        return secrets.read_option_secret(model, option, secret_id)
+    except status.Blocked as blocked:
+        problems.invalid.append(blocked.message.removeprefix("invalid config: "))
+        return None

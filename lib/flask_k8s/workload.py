@@ -1,0 +1,219 @@
+"""The apply step: the only module that talks to Pebble.
+
+It reads what the container holds, compares it with a ``WorkloadPlan`` and changes only what
+differs, in an order that keeps the app serving its last good settings until the new ones
+have passed gunicorn's check and the migration:
+
+1. a changed gunicorn config or command is checked by the rock's own gunicorn;
+2. the migration runs if its inputs changed since its last success;
+3. the config file is pushed, the layer added and the plan applied: a layer change restarts
+   the changed services, a config-only change reloads gunicorn with SIGHUP.
+
+Everything goes through ``ops.Container``, which works over a real ``ops.pebble.Client``.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import dataclasses
+import json
+import typing
+
+import ops
+
+from . import migrations, pebble_plan, plan, spec, status
+
+ROCK_SERVICES_FILE = "rock-services.json"
+MIGRATION_FILE = "migration.sha256"
+
+
+@dataclasses.dataclass(frozen=True)
+class Observed:
+    """What the container holds now."""
+
+    rock: plan.RockFacts
+    plan_services: collections.abc.Mapping[str, collections.abc.Mapping[str, typing.Any]]
+    gunicorn_config: str | None
+    migration_digest: str | None
+
+
+def _pull(container: ops.Container, path: str) -> str | None:
+    try:
+        return container.pull(path).read()
+    except ops.pebble.PathError:
+        return None
+
+
+def observe(container: ops.Container, workload: spec.WorkloadSpec) -> Observed:
+    """Read the container; on first sight, record the rock's own services.
+
+    The charm's layer replaces whole services, so later reconciles need the rock's
+    definitions, not the combined plan. The record and the charm's layer live and die with
+    the container, so a record is always taken from a plan without the charm's layer.
+    """
+    plan_services = {
+        name: service.to_dict() for name, service in container.get_plan().services.items()
+    }
+    record = f"{workload.state_dir}/{ROCK_SERVICES_FILE}"
+    recorded = _pull(container, record)
+    if recorded is None:
+        rock_services = plan_services
+        container.push(record, json.dumps(rock_services, sort_keys=True), make_dirs=True)
+    else:
+        rock_services = json.loads(recorded)
+    try:
+        app_files = frozenset(item.name for item in container.list_files(workload.app_dir))
+    except ops.pebble.APIError:
+        app_files = frozenset()
+    return Observed(
+        rock=plan.RockFacts(services=rock_services, app_files=app_files),
+        plan_services=plan_services,
+        gunicorn_config=_pull(container, workload.gunicorn_config_path),
+        migration_digest=_pull(container, f"{workload.state_dir}/{MIGRATION_FILE}"),
+    )
+
+
+def _layer_changed(observed: Observed, desired: plan.WorkloadPlan) -> bool:
+    for name, service in desired.services.items():
+        wanted = ops.pebble.Service(name, dict(service)).to_dict()
+        if observed.plan_services.get(name) != wanted:
+            return True
+    return False
+
+
+def _run(
+    container: ops.Container,
+    command: collections.abc.Sequence[str],
+    desired: plan.WorkloadPlan,
+    workload: spec.WorkloadSpec,
+    timeout: float,
+) -> str | None:
+    """Run a command as the rock's user; None on success, else why it failed."""
+    try:
+        container.exec(
+            list(command),
+            environment=dict(desired.environment),
+            working_dir=workload.app_dir,
+            user=workload.user,
+            group=workload.group,
+            timeout=timeout,
+        ).wait_output()
+    except ops.pebble.ExecError as error:
+        stdout = error.stdout if isinstance(error.stdout, str) else None
+        stderr = error.stderr if isinstance(error.stderr, str) else None
+        reason = migrations.failure_reason(stdout, stderr, error.exit_code)
+    except ops.pebble.TimeoutError:
+        reason = f"timed out after {timeout:g}s"
+    except ops.pebble.ChangeError as error:
+        reason = error.err.strip().splitlines()[-1] if error.err.strip() else "exec failed"
+    except ops.pebble.APIError as error:
+        reason = error.message
+    else:
+        return None
+    return status.redact(reason, desired.secret_values)[:200]
+
+
+def _check(
+    container: ops.Container, desired: plan.WorkloadPlan, workload: spec.WorkloadSpec
+) -> None:
+    container.push(
+        plan.candidate_config_path(workload),
+        desired.gunicorn_config,
+        make_dirs=True,
+        permissions=0o644,
+    )
+    for command in desired.checks:
+        reason = _run(container, command, desired, workload, workload.check_timeout)
+        if reason is None:
+            continue
+        if "gevent" in command[-1]:
+            raise status.Blocked(
+                "invalid config: webserver-worker-class gevent needs gunicorn[gevent] in the rock"
+            )
+        raise status.Blocked(f"gunicorn check failed: {reason}")
+
+
+def _migrate(
+    container: ops.Container, desired: plan.WorkloadPlan, workload: spec.WorkloadSpec
+) -> None:
+    migration = desired.migration
+    assert migration is not None  # noqa: S101
+    reason = _run(container, migration.command, desired, workload, workload.migration_timeout)
+    if reason is not None:
+        raise status.Blocked(f"migration failed: {reason}")
+    container.push(
+        f"{workload.state_dir}/{MIGRATION_FILE}", migration.digest, make_dirs=True
+    )
+
+
+def _converge(container: ops.Container, desired: plan.WorkloadPlan) -> None:
+    """Start what should run and stop managed services that should not (schedulers)."""
+    infos = container.get_services()
+    if any(
+        info.startup == ops.pebble.ServiceStartup.ENABLED and not info.is_running()
+        for info in infos.values()
+    ):
+        container.replan()
+    stop = [
+        name
+        for name, info in infos.items()
+        if name in desired.services
+        and desired.services[name].get("startup") == "disabled"
+        and info.is_running()
+    ]
+    if stop:
+        container.stop(*stop)
+
+
+def apply(
+    container: ops.Container,
+    workload: spec.WorkloadSpec,
+    observed: Observed,
+    desired: plan.WorkloadPlan,
+    on_change: collections.abc.Callable[[], None] = lambda: None,
+) -> bool:
+    """Make the container run ``desired``; returns whether anything had to change.
+
+    ``on_change`` runs once, before the first change (the charm shows Maintenance then).
+    """
+    layer_changed = _layer_changed(observed, desired)
+    config_changed = observed.gunicorn_config != desired.gunicorn_config
+    migration = desired.migration
+    migrate = migration is not None and migration.digest != observed.migration_digest
+    current_command = observed.plan_services.get(workload.service, {}).get("command")
+    command_changed = current_command != desired.services[workload.service].get("command")
+    if not (layer_changed or config_changed or migrate):
+        _converge(container, desired)
+        return False
+
+    on_change()
+    if config_changed or command_changed:
+        _check(container, desired, workload)
+    if migrate:
+        _migrate(container, desired, workload)
+    if config_changed:
+        container.push(
+            workload.gunicorn_config_path,
+            desired.gunicorn_config,
+            make_dirs=True,
+            permissions=0o644,
+        )
+    if layer_changed:
+        container.add_layer(pebble_plan.LAYER_LABEL, dict(desired.layer), combine=True)
+        container.replan()
+    elif config_changed and container.get_service(workload.service).is_running():
+        container.send_signal("SIGHUP", workload.service)
+    _converge(container, desired)
+    return True
+
+
+def stop_app(container: ops.Container, workload: spec.WorkloadSpec) -> None:
+    """Stop the app's services (a required input is missing); the exporter keeps running."""
+    infos = container.get_services()
+    running = [
+        name
+        for name in pebble_plan.app_services(infos, workload)
+        if infos[name].is_running()
+    ]
+    if running:
+        container.stop(*running)
