@@ -1,9 +1,8 @@
 #!/usr/bin/env python3
 """flask-k8s: the charm for a Flask rock built with rockcraft's flask-framework extension."""
 
-import ops
-
 import flask_k8s.charm
+import ops
 
 
 class FlaskK8sCharm(flask_k8s.charm.FlaskCharm):

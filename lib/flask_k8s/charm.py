@@ -6,7 +6,7 @@ import logging
 
 import ops
 
-from . import plan, secrets, spec, state, status, workload
+from . import secrets, spec, state, status, workload
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +18,7 @@ class FlaskCharm(ops.CharmBase):
     rock differs from the flask-framework defaults.
     """
 
-    workload_spec: spec.WorkloadSpec = spec.WorkloadSpec()
+    workload_spec: spec.WorkloadSpec = spec.FLASK
 
     def __init__(self, framework: ops.Framework):
         super().__init__(framework)
@@ -63,18 +63,15 @@ class FlaskCharm(ops.CharmBase):
             charm_state = state.from_charm(self, workload_spec)
         except status.Missing:
             if container.can_connect():
-                _pebble_call(workload.stop_app, container, workload_spec)
+                try:
+                    workload.stop_app(container, workload_spec)
+                except ops.pebble.Error:
+                    logger.warning("could not stop the app's services", exc_info=True)
             raise
-        if not container.can_connect():
-            raise status.Waiting(f"waiting for Pebble in the {workload_spec.container} container")
-        observed = _pebble_call(workload.observe, container, workload_spec)
-        desired = plan.build(charm_state, observed.rock, workload_spec)
-        _pebble_call(
-            workload.apply,
+        workload.reconcile(
             container,
+            charm_state,
             workload_spec,
-            observed,
-            desired,
             lambda: self._set_status(ops.MaintenanceStatus("applying the new settings")),
         )
         self.unit.set_ports(workload_spec.port)
@@ -110,15 +107,3 @@ class FlaskCharm(ops.CharmBase):
         # Rotation leaves old revisions of the key behind; drop each once nobody tracks it.
         if event.secret.label == secrets.SECRET_KEY_LABEL:
             event.remove_revision()
-
-
-def _pebble_call(function, *args):  # noqa: ANN001, ANN202
-    """Call into Pebble; a lost connection or refused request becomes a status, not an error."""
-    try:
-        return function(*args)
-    except ops.pebble.ConnectionError:
-        raise status.Waiting("waiting for Pebble: the connection was lost") from None
-    except ops.pebble.APIError as error:
-        raise status.Blocked(f"Pebble refused the change: {error.message}") from None
-    except ops.pebble.ChangeError as error:
-        raise status.Blocked(f"Pebble could not apply the change: {error.err}") from None

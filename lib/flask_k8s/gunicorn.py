@@ -95,14 +95,19 @@ def set_worker_class(command: str, worker_class: str | None) -> str:
                 target += 1
             if target < len(args) and args[target] != "]":
                 args[target] = worker_class
-                return shlex.join(args)
+                return _join(args)
         if arg.startswith("--worker-class="):
             args[index] = f"--worker-class={worker_class}"
-            return shlex.join(args)
+            return _join(args)
     raise status.Blocked(
         "invalid config: webserver-worker-class is set but the rock's flask service command "
         "has no -k argument"
     )
+
+
+def _join(args: list[str]) -> str:
+    """Arguments as a command line; Pebble's ``[ ]`` brackets stay bare, as the rock wrote them."""
+    return " ".join(arg if arg in ("[", "]") else shlex.quote(arg) for arg in args)
 
 
 def check_command(command: str, config_path: str) -> list[str]:

@@ -14,7 +14,7 @@ import ops
 
 from . import status
 
-SECRET_KEY_LABEL = "flask-secret-key"
+SECRET_KEY_LABEL = "flask-secret-key"  # noqa: S105 (a label, not a secret)
 ID_FIELD = "secret-key-id"
 REVISION_FIELD = "secret-key-revision"
 # paas-charm kept the key in plain text in the peer databag under this field; it is adopted

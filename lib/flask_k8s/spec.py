@@ -35,3 +35,7 @@ class WorkloadSpec:
     def gunicorn_config_path(self) -> str:
         """The gunicorn config file the rock's service command loads."""
         return f"{self.base_dir}/gunicorn.conf.py"
+
+
+FLASK = WorkloadSpec()
+"""The spec of a rock built with rockcraft's flask-framework extension."""

@@ -16,7 +16,6 @@ import ops
 
 from . import config, proxy, secrets, spec, status
 
-
 # The variables flask-k8s sets itself, after the prefix; a user option may not set them.
 BUILTIN_VARIABLES = (
     "ENV",
@@ -44,8 +43,8 @@ class CharmState:
     unit_name: str
     secret_key: str
     is_leader: bool = True
-    flask: config.FlaskConfig = config.FlaskConfig()
-    webserver: config.WebserverConfig = config.WebserverConfig()
+    flask: config.FlaskConfig = dataclasses.field(default_factory=config.FlaskConfig)
+    webserver: config.WebserverConfig = dataclasses.field(default_factory=config.WebserverConfig)
     # FLASK_<OPTION> variables of the charm author's options, secret ones expanded per key.
     user_env: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=_frozen)
     proxy_env: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=_frozen)
@@ -72,11 +71,48 @@ def _unit_number(unit: ops.Unit) -> int:
     return int(unit.name.rsplit("/", 1)[1])
 
 
+SecretReader = collections.abc.Callable[[str, str], dict[str, str]]
+"""Reads the content of the secret an option points at: (option, secret ID) -> content."""
+
+
 def from_charm(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> CharmState:
     """Read Juju into a CharmState, or raise the status that says what is missing."""
     model = charm.model
-    options = config.load_options(charm.charm_dir)
-    values: collections.abc.Mapping[str, typing.Any] = charm.config
+    peers = model.get_relation(workload.peer_relation)
+    peer_units = sorted(peers.units, key=_unit_number) if peers else []
+    return build(
+        values=charm.config,
+        options=config.load_options(charm.charm_dir),
+        read_secret=lambda option, secret_id: secrets.read_option_secret(model, option, secret_id),
+        generated_secret_key=lambda: secrets.read_secret_key(model, peers),
+        app_name=model.app.name,
+        model_name=model.name,
+        unit_name=model.unit.name,
+        is_leader=model.unit.is_leader(),
+        peer_units=[unit.name for unit in peer_units],
+        environ=os.environ,
+        workload=workload,
+    )
+
+
+def build(
+    *,
+    values: collections.abc.Mapping[str, typing.Any],
+    options: collections.abc.Mapping[str, config.OptionMeta],
+    read_secret: SecretReader,
+    generated_secret_key: collections.abc.Callable[[], str | None],
+    app_name: str,
+    model_name: str,
+    unit_name: str,
+    is_leader: bool = True,
+    peer_units: collections.abc.Sequence[str] = (),
+    environ: collections.abc.Mapping[str, str] | None = None,
+    workload: spec.WorkloadSpec = spec.FLASK,
+) -> CharmState:
+    """Validate the inputs into a CharmState, or raise the status that says what to fix.
+
+    Juju is reached only through the two callables, so a local runner can pass its own.
+    """
     problems = config.Problems()
     problems.missing.extend(config.missing_options(options, values))
     flask = config.parse_flask(values, problems)
@@ -85,7 +121,7 @@ def from_charm(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> CharmState:
 
     secret_key = flask.secret_key
     if flask.secret_key_id is not None and flask.secret_key is None:
-        content = _read_secret(model, "flask-secret-key-id", flask.secret_key_id, problems)
+        content = _read_secret(read_secret, "flask-secret-key-id", flask.secret_key_id, problems)
         if content is not None:
             secret_values.extend(content.values())
             if set(content) != {"value"} or not content["value"]:
@@ -104,7 +140,7 @@ def from_charm(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> CharmState:
         if not config.is_user_option(name, workload.option_prefix) or value in (None, ""):
             continue
         if meta.type == "secret":
-            content = _read_secret(model, name, str(value), problems)
+            content = _read_secret(read_secret, name, str(value), problems)
             if content is None:
                 continue
             secret_values.extend(content.values())
@@ -130,34 +166,32 @@ def from_charm(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> CharmState:
             raise status.Missing(blocked.message) from None
     problems.raise_if_any()
 
-    peers = model.get_relation(workload.peer_relation)
     if secret_key is None:
-        secret_key = secrets.read_secret_key(model, peers)
+        secret_key = generated_secret_key()
         if secret_key is None:
             raise status.Waiting("waiting for the leader to create the secret key")
     secret_values.append(secret_key)
 
-    peer_units = sorted(peers.units, key=_unit_number) if peers else []
     return CharmState(
-        app_name=model.app.name,
-        model_name=model.name,
-        unit_name=model.unit.name,
-        is_leader=model.unit.is_leader(),
+        app_name=app_name,
+        model_name=model_name,
+        unit_name=unit_name,
+        is_leader=is_leader,
         flask=flask,
         webserver=webserver,
         user_env=user_env,
-        proxy_env=proxy.from_environ(os.environ),
-        peer_fqdns=tuple(unit_fqdn(unit.name, model.name) for unit in peer_units),
+        proxy_env=proxy.from_environ(environ or {}),
+        peer_fqdns=tuple(unit_fqdn(unit, model_name) for unit in peer_units),
         secret_key=secret_key,
         secret_values=tuple(value for value in secret_values if value),
     )
 
 
 def _read_secret(
-    model: ops.Model, option: str, secret_id: str, problems: config.Problems
+    read_secret: SecretReader, option: str, secret_id: str, problems: config.Problems
 ) -> dict[str, str] | None:
     try:
-        return secrets.read_option_secret(model, option, secret_id)
+        return read_secret(option, secret_id)
     except status.Blocked as blocked:
         problems.invalid.append(blocked.message.removeprefix("invalid config: "))
         return None

@@ -21,7 +21,7 @@ import typing
 
 import ops
 
-from . import migrations, pebble_plan, plan, spec, status
+from . import migrations, pebble_plan, plan, spec, state, status
 
 ROCK_SERVICES_FILE = "rock-services.json"
 MIGRATION_FILE = "migration.sha256"
@@ -141,9 +141,7 @@ def _migrate(
     reason = _run(container, migration.command, desired, workload, workload.migration_timeout)
     if reason is not None:
         raise status.Blocked(f"migration failed: {reason}")
-    container.push(
-        f"{workload.state_dir}/{MIGRATION_FILE}", migration.digest, make_dirs=True
-    )
+    container.push(f"{workload.state_dir}/{MIGRATION_FILE}", migration.digest, make_dirs=True)
 
 
 def _converge(container: ops.Container, desired: plan.WorkloadPlan) -> None:
@@ -211,9 +209,32 @@ def stop_app(container: ops.Container, workload: spec.WorkloadSpec) -> None:
     """Stop the app's services (a required input is missing); the exporter keeps running."""
     infos = container.get_services()
     running = [
-        name
-        for name in pebble_plan.app_services(infos, workload)
-        if infos[name].is_running()
+        name for name in pebble_plan.app_services(infos, workload) if infos[name].is_running()
     ]
     if running:
         container.stop(*running)
+
+
+def reconcile(
+    container: ops.Container,
+    charm_state: state.CharmState,
+    workload: spec.WorkloadSpec,
+    on_change: collections.abc.Callable[[], None] = lambda: None,
+) -> bool:
+    """Observe the container, plan from the state, apply: the whole workload side.
+
+    Raises a ``status.StatusError`` for anything that keeps the plan from being applied.
+    The charm and the local runner both call this.
+    """
+    if not container.can_connect():
+        raise status.Waiting(f"waiting for Pebble in the {workload.container} container")
+    try:
+        observed = observe(container, workload)
+        desired = plan.build(charm_state, observed.rock, workload)
+        return apply(container, workload, observed, desired, on_change)
+    except ops.pebble.ConnectionError:
+        raise status.Waiting("waiting for Pebble: the connection was lost") from None
+    except ops.pebble.APIError as error:
+        raise status.Blocked(f"Pebble refused the change: {error.message}") from None
+    except ops.pebble.ChangeError as error:
+        raise status.Blocked(f"Pebble could not apply the change: {error.err}") from None

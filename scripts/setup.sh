@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Installs everything flask-k8s needs on a fresh Debian machine, and nothing twice:
+# - uv and the locked development environment (.venv);
+# - Pebble and the statsd exporter, built from the Go module proxy at pinned versions;
+# - a stand-in for the rock's files under /opt/flask-k8s: the rock's Python with gunicorn and
+#   the example app's requirements, the statsd exporter and its mapping;
+# - the rock's user, _daemon_.
+# Must run as root, like Pebble in a workload container.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PREFIX=${FLASK_K8S_PREFIX:-/opt/flask-k8s}
+PEBBLE_VERSION=v1.32.1
+STATSD_EXPORTER_VERSION=v0.26.0
+GUNICORN="gunicorn~=23.0"
+export PATH="$PATH:/usr/local/go/bin:$HOME/.local/bin"
+export UV_PYTHON_DOWNLOADS=never
+
+if [ "$(id -u)" != 0 ]; then
+    echo "setup: run as root (Pebble runs services as _daemon_)" >&2
+    exit 1
+fi
+
+log() { echo "setup: $*"; }
+
+if ! command -v uv >/dev/null; then
+    log "installing uv"
+    python3 -m pip install --quiet --disable-pip-version-check uv
+fi
+
+log "syncing the development environment"
+uv sync --frozen --quiet
+
+# go install can't be used: it asks the proxy for the module's version list, which this
+# network refuses; a throwaway module that pins the version builds the same binary.
+build_go_tool() {
+    local version=$1 package=$2 out=$3
+    local stamp="$out.$version"
+    if [ -x "$out" ] && [ -e "$stamp" ]; then
+        return
+    fi
+    log "building $package@$version"
+    local work
+    work=$(mktemp -d)
+    (
+        cd "$work"
+        go mod init flask-k8s-tools >/dev/null 2>&1
+        go get "$package@$version" >/dev/null 2>&1
+        CGO_ENABLED=0 go build -o "$out" "$package"
+    )
+    rm -rf "$work"
+    rm -f "$out".v*
+    touch "$stamp"
+}
+
+mkdir -p "$PREFIX/bin" "$PREFIX/rock/bin"
+build_go_tool "$PEBBLE_VERSION" \
+    github.com/canonical/pebble/cmd/pebble "$PREFIX/bin/pebble"
+build_go_tool "$STATSD_EXPORTER_VERSION" \
+    github.com/prometheus/statsd_exporter "$PREFIX/rock/bin/statsd_exporter"
+
+if ! getent passwd _daemon_ >/dev/null; then
+    log "creating the rock's user _daemon_"
+    useradd --system --uid 584792 --user-group --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin _daemon_
+fi
+
+if [ ! -x "$PREFIX/rock/bin/python3" ]; then
+    log "creating the rock's Python environment"
+    # The system Python, so that _daemon_ can run it (pyenv's lives under /root).
+    uv venv --quiet --allow-existing --python /usr/bin/python3 "$PREFIX/rock"
+fi
+uv pip install --quiet --python "$PREFIX/rock/bin/python3" \
+    -r examples/flask-app/requirements.txt "$GUNICORN"
+install -m 0644 scripts/rock/statsd-mapping.conf "$PREFIX/rock/statsd-mapping.conf"
+chmod -R a+rX "$PREFIX"
+log "done"
