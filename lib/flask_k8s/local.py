@@ -213,7 +213,9 @@ def _parse_value(text: str) -> typing.Any:
 
 def main(argv: list[str] | None = None) -> int:
     """Serve the app on localhost:8000 until interrupted."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description="Run a Flask app the way the charm runs it, under a real Pebble."
+    )
     parser.add_argument("--app", type=pathlib.Path, default=pathlib.Path("examples/flask-app"))
     parser.add_argument("--once", action="store_true", help="check it serves, then stop")
     parser.add_argument("options", nargs="*", metavar="OPTION=VALUE")

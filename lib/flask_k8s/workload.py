@@ -75,7 +75,7 @@ def observe(container: ops.Container, workload: spec.WorkloadSpec) -> Observed:
 
 def _layer_changed(observed: Observed, desired: plan.WorkloadPlan) -> bool:
     for name, service in desired.services.items():
-        wanted = ops.pebble.Service(name, dict(service)).to_dict()
+        wanted = ops.pebble.Service(name, typing.cast("ops.pebble.ServiceDict", service)).to_dict()
         if observed.plan_services.get(name) != wanted:
             return True
     return False
@@ -197,7 +197,8 @@ def apply(
             permissions=0o644,
         )
     if layer_changed:
-        container.add_layer(pebble_plan.LAYER_LABEL, dict(desired.layer), combine=True)
+        layer = typing.cast("ops.pebble.LayerDict", desired.layer)
+        container.add_layer(pebble_plan.LAYER_LABEL, layer, combine=True)
         container.replan()
     elif config_changed and container.get_service(workload.service).is_running():
         container.send_signal("SIGHUP", workload.service)

@@ -14,11 +14,10 @@ import urllib.request
 
 import ops
 import pytest
-
 from flask_k8s import config, gunicorn, spec
+
 from tests.integration.conftest import (
     MIGRATIONS_LOG,
-    URL,
     get_json,
     service_running,
     wait_until,
@@ -102,7 +101,7 @@ def test_reconcile_that_changes_nothing_leaves_gunicorn_alone(flask_workload):
     before = get_json("/process")
     config_mtime = os.stat(spec.FLASK.gunicorn_config_path).st_mtime_ns
     runs = MIGRATIONS_LOG.read_text()
-    changes = len(flask_workload.container.pebble.get_changes(select=ops.pebble.ChangeState.ALL))
+    changes = len(pebble_changes(flask_workload))
 
     assert flask_workload.reconcile(token="same", **{"webserver-workers": 2}) == "active"
 
@@ -110,7 +109,14 @@ def test_reconcile_that_changes_nothing_leaves_gunicorn_alone(flask_workload):
     assert os.stat(spec.FLASK.gunicorn_config_path).st_mtime_ns == config_mtime
     assert MIGRATIONS_LOG.read_text() == runs
     # No exec, replan, start or stop: Pebble recorded no new change.
-    assert len(flask_workload.container.pebble.get_changes(select=ops.pebble.ChangeState.ALL)) == changes
+    assert (
+        len(flask_workload.container.pebble.get_changes(select=ops.pebble.ChangeState.ALL))
+        == changes
+    )
+
+
+def pebble_changes(item) -> list[ops.pebble.Change]:
+    return item.container.pebble.get_changes(select=ops.pebble.ChangeState.ALL)
 
 
 def worker_pids(expected: int) -> set[int]:
@@ -159,8 +165,7 @@ def test_gevent_without_gevent_in_the_rock_is_blocked(flask_workload):
     status = flask_workload.reconcile(token="t", **{"webserver-worker-class": "gevent"})
 
     assert status == (
-        "blocked: invalid config: webserver-worker-class gevent needs gunicorn[gevent] "
-        "in the rock"
+        "blocked: invalid config: webserver-worker-class gevent needs gunicorn[gevent] in the rock"
     )
     assert not service_running(flask_workload.container, "flask")
 
