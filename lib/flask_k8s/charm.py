@@ -57,8 +57,6 @@ class FlaskCharm(ops.CharmBase):
     def _reconcile(self) -> None:
         workload_spec = self.workload_spec
         container = self.unit.get_container(workload_spec.container)
-        peers = self.model.get_relation(workload_spec.peer_relation)
-        secrets.ensure_secret_key(self.model, peers)
         try:
             charm_state = state.from_charm(self, workload_spec)
         except status.Missing:
@@ -98,7 +96,6 @@ class FlaskCharm(ops.CharmBase):
         if peers is None:
             event.fail("the secret-storage peer relation does not exist yet; try again shortly")
             return
-        secrets.ensure_secret_key(self.model, peers)
         secrets.rotate_secret_key(self.model, peers)
         event.set_results({"status": "success"})
         self.reconcile()

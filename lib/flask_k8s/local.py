@@ -217,10 +217,11 @@ def main(argv: list[str] | None = None) -> int:
         description="Run a Flask app the way the charm runs it, under a real Pebble."
     )
     parser.add_argument("--app", type=pathlib.Path, default=pathlib.Path("examples/flask-app"))
+    parser.add_argument("--prefix", type=pathlib.Path, default=PREFIX, help="from make setup")
     parser.add_argument("--once", action="store_true", help="check it serves, then stop")
     parser.add_argument("options", nargs="*", metavar="OPTION=VALUE")
     args = parser.parse_args(argv)
-    rock = Rock()
+    rock = Rock(args.prefix)
     missing = rock.missing()
     if missing:
         print(f"not installed: {', '.join(missing)}; run `make setup`", file=sys.stderr)

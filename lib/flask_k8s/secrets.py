@@ -43,52 +43,41 @@ def read_option_secret(model: ops.Model, option: str, secret_id: str) -> dict[st
         ) from None
 
 
-def ensure_secret_key(model: ops.Model, relation: ops.Relation | None) -> None:
-    """On the leader, create the shared key if the application has none yet.
+def shared_secret_key(model: ops.Model, relation: ops.Relation | None) -> str | None:
+    """The application's generated key; the leader creates it if there is none yet.
 
-    Idempotent: once the peer databag names a readable secret, it writes nothing.
+    None while there is no peer relation, or on a non-leader until the leader has created it.
+    Once the peer databag names a readable secret, this writes nothing.
     """
-    if relation is None or not model.unit.is_leader():
-        return
+    if relation is None:
+        return None
     data = relation.data[model.app]
     secret_id = data.get(ID_FIELD)
     if secret_id:
         try:
-            model.get_secret(id=secret_id).get_content(refresh=True)
+            value = model.get_secret(id=secret_id).get_content(refresh=True).get("value")
         except (ops.SecretNotFoundError, ops.ModelError):
-            pass  # The secret is gone; make a new one below.
-        else:
-            if LEGACY_FIELD in data:
+            value = None  # Gone or unreadable: the leader makes a new one below.
+        if value:
+            if LEGACY_FIELD in data and model.unit.is_leader():
                 del data[LEGACY_FIELD]
-            return
+            return value
+    if not model.unit.is_leader():
+        return None
     try:
         secret = model.get_secret(label=SECRET_KEY_LABEL)
-    except (ops.SecretNotFoundError, ops.ModelError):
-        legacy = data.get(LEGACY_FIELD)
-        secret = model.app.add_secret({"value": legacy or new_key()}, label=SECRET_KEY_LABEL)
+        value = secret.get_content(refresh=True)["value"]
+    except (ops.SecretNotFoundError, ops.ModelError, KeyError):
+        value = data.get(LEGACY_FIELD) or new_key()
+        secret = model.app.add_secret({"value": value}, label=SECRET_KEY_LABEL)
     data[ID_FIELD] = secret.id or secret.get_info().id
     data.pop(LEGACY_FIELD, None)
-
-
-def read_secret_key(model: ops.Model, relation: ops.Relation | None) -> str | None:
-    """The shared key, or None while the leader has not made it."""
-    if relation is None:
-        return None
-    secret_id = relation.data[model.app].get(ID_FIELD)
-    if not secret_id:
-        return None
-    try:
-        value = model.get_secret(id=secret_id).get_content(refresh=True).get("value")
-    except (ops.SecretNotFoundError, ops.ModelError):
-        return None
-    return value or None
+    return value
 
 
 def rotate_secret_key(model: ops.Model, relation: ops.Relation) -> None:
     """Replace the key (leader only) and tell the other units through the peer relation."""
+    shared_secret_key(model, relation)
     data = relation.data[model.app]
-    secret_id = data.get(ID_FIELD)
-    if not secret_id:
-        raise status.Waiting("the secret key has not been created yet")
-    model.get_secret(id=secret_id).set_content({"value": new_key()})
+    model.get_secret(id=data[ID_FIELD]).set_content({"value": new_key()})
     data[REVISION_FIELD] = str(int(data.get(REVISION_FIELD, "0") or "0") + 1)

@@ -84,7 +84,7 @@ def from_charm(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> CharmState:
         values=charm.config,
         options=config.load_options(charm.charm_dir),
         read_secret=lambda option, secret_id: secrets.read_option_secret(model, option, secret_id),
-        generated_secret_key=lambda: secrets.read_secret_key(model, peers),
+        generated_secret_key=lambda: secrets.shared_secret_key(model, peers),
         app_name=model.app.name,
         model_name=model.name,
         unit_name=model.unit.name,

@@ -19,6 +19,7 @@ import urllib.request
 
 import ops
 import pytest
+
 from flask_k8s import local, secrets, spec, status, workload
 
 REPO = pathlib.Path(__file__).resolve().parents[2]

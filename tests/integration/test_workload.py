@@ -14,8 +14,8 @@ import urllib.request
 
 import ops
 import pytest
-from flask_k8s import config, gunicorn, spec
 
+from flask_k8s import config, gunicorn, spec
 from tests.integration.conftest import (
     MIGRATIONS_LOG,
     get_json,
