@@ -1,14 +1,15 @@
-# The two commands of the README: `make run` and `make test`. Both set up what they need.
+# The two commands of the README: `make run` and `make test`. Both set up what they need
+# (scripts/setup.sh: run as root), then use the locked environment in .venv.
 .PHONY: setup run test bench
 
 setup:
 	bash scripts/setup.sh
 
 run: setup
-	uv run --frozen python -m flask_k8s.local --app examples/flask-app token=hello
+	.venv/bin/python -m flask_k8s.local --app examples/flask-app token=hello
 
 test: setup
-	uv run --frozen tox
+	.venv/bin/tox
 
 bench: setup
-	uv run --frozen python bench/hook_cost.py
+	.venv/bin/python bench/hook_cost.py

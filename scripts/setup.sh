@@ -23,10 +23,12 @@ fi
 
 log() { echo "setup: $*"; }
 
-if ! command -v uv >/dev/null; then
+# uv from PyPI, run as a module so that it needs nothing on PATH.
+if ! python3 -m uv --version >/dev/null 2>&1; then
     log "installing uv"
     python3 -m pip install --quiet --disable-pip-version-check uv
 fi
+uv() { python3 -m uv "$@"; }
 
 log "syncing the development environment"
 uv sync --frozen --quiet
