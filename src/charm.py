@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """flask-k8s: the charm for a Flask rock built with rockcraft's flask-framework extension."""
 
-import flask_k8s.charm
 import ops
+
+import flask_k8s.charm
 
 
 class FlaskK8sCharm(flask_k8s.charm.FlaskCharm):

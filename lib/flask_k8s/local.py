@@ -261,12 +261,13 @@ def _wait_for(url: str, timeout: float = 30) -> None:
     while True:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
-                if response.status == 200:
+                if response.status < 500:
                     return
         except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} did not answer in {timeout:g}s")
+        time.sleep(0.1)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Database migrations: which script the rock ships, and when it has to run.
 
 A script runs with the app's full environment, so its inputs are the command and that
-environment; a success is recorded under their digest and the script runs again only when
-they change (or the container is recreated, which also forgets the charm's Pebble layer).
+environment (less variables no migration depends on, such as the peer list); a success is
+recorded under their digest and the script runs again only when they change (or the container
+is recreated, which also forgets the charm's Pebble layer).
 """
 
 from __future__ import annotations
@@ -44,13 +45,19 @@ def plan(
     app_dir: str,
     python: str,
     env: collections.abc.Mapping[str, str],
+    ignored: collections.abc.Collection[str] = (),
 ) -> Migration | None:
-    """The migration these settings need, or None if the rock has no script."""
+    """The migration these settings need, or None if the rock has no script.
+
+    Variables in ``ignored`` do not count as inputs: the charm passes the peer list and the
+    secret key, so scaling out or rotating the key does not rerun migrations on every unit.
+    """
     script = find_script(app_files)
     if script is None:
         return None
     cmd = command(script, app_dir, python)
-    payload = json.dumps({"command": cmd, "environment": dict(env)}, sort_keys=True)
+    inputs = {name: value for name, value in env.items() if name not in ignored}
+    payload = json.dumps({"command": cmd, "environment": inputs}, sort_keys=True)
     return Migration(command=cmd, digest=hashlib.sha256(payload.encode()).hexdigest())
 
 

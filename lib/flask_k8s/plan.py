@@ -63,6 +63,12 @@ def build(
         layer=layer,
         gunicorn_config=gunicorn.render_config(charm_state.webserver, workload),
         checks=tuple(checks),
-        migration=migrations.plan(rock.app_files, workload.app_dir, python, env),
+        migration=migrations.plan(
+            rock.app_files,
+            workload.app_dir,
+            python,
+            env,
+            ignored=(workload.env_prefix + "PEER_FQDNS", workload.env_prefix + "SECRET_KEY"),
+        ),
         secret_values=charm_state.secret_values,
     )

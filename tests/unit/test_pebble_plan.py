@@ -1,0 +1,133 @@
+"""The charm's Pebble layer, computed from the rock's own services."""
+
+import pytest
+
+from flask_k8s import config, pebble_plan, spec, status
+
+WORKLOAD = spec.WorkloadSpec()
+ENV = {"FLASK_SECRET_KEY": "k", "FLASK_BASE_URL": "http://flask-k8s.m:8000"}
+FLASK = {
+    "override": "replace",
+    "startup": "enabled",
+    "after": ["statsd-exporter"],
+    "user": "_daemon_",
+    "command": "/bin/python3 -m gunicorn -c /flask/gunicorn.conf.py 'app:app' -k [ sync ]",
+}
+EXPORTER = {
+    "override": "merge",
+    "command": "/bin/statsd_exporter --statsd.listen-udp=localhost:9125",
+    "startup": "enabled",
+    "user": "_daemon_",
+}
+ROCK = {
+    "flask": FLASK,
+    "statsd-exporter": EXPORTER,
+    "celery-worker": {"override": "replace", "command": "celery worker", "startup": "enabled"},
+    "beat-scheduler": {"override": "merge", "command": "celery beat", "startup": "enabled"},
+    "sidecar": {"override": "replace", "command": "sleep 1d"},
+}
+
+
+def _layer(runs_scheduler: bool = True, worker_class: str | None = None) -> dict:
+    return pebble_plan.build_layer(
+        ROCK, ENV, config.WebserverConfig(worker_class=worker_class), runs_scheduler, WORKLOAD
+    )
+
+
+def test_flask_is_replaced_with_the_env_and_keeps_the_rocks_definition():
+    flask = _layer()["services"]["flask"]
+
+    assert flask == {**FLASK, "environment": ENV}
+
+
+def test_workers_get_the_env():
+    worker = _layer()["services"]["celery-worker"]
+
+    assert worker["environment"] == ENV
+    assert worker["override"] == "replace"
+    assert worker["command"] == "celery worker"
+
+
+def test_scheduler_is_enabled_with_the_env_where_it_runs():
+    scheduler = _layer(runs_scheduler=True)["services"]["beat-scheduler"]
+
+    assert scheduler["startup"] == "enabled"
+    assert scheduler["environment"] == ENV
+    assert scheduler["override"] == "replace"
+
+
+def test_scheduler_is_disabled_where_it_does_not_run():
+    scheduler = _layer(runs_scheduler=False)["services"]["beat-scheduler"]
+
+    assert scheduler["startup"] == "disabled"
+
+
+def test_exporter_and_other_services_are_left_to_the_rock():
+    services = _layer()["services"]
+
+    assert "statsd-exporter" not in services
+    assert "sidecar" not in services
+
+
+def test_the_env_is_copied_not_shared():
+    layer = _layer()
+
+    layer["services"]["flask"]["environment"]["EXTRA"] = "1"
+
+    assert "EXTRA" not in layer["services"]["celery-worker"]["environment"]
+    assert "EXTRA" not in ENV
+
+
+def test_worker_class_rewrites_only_the_flask_command():
+    services = _layer(worker_class="gevent")["services"]
+
+    assert services["flask"]["command"].endswith("-k [ gevent ]")
+    assert services["celery-worker"]["command"] == "celery worker"
+
+
+def test_the_rocks_services_are_not_modified():
+    _layer(runs_scheduler=False, worker_class="gevent")
+
+    assert ROCK["flask"] is FLASK
+    assert "environment" not in FLASK
+    assert ROCK["beat-scheduler"]["startup"] == "enabled"
+
+
+def test_rock_without_flask_blocks():
+    with pytest.raises(status.Blocked, match="the rock has no 'flask' service"):
+        pebble_plan.build_layer(
+            {"statsd-exporter": EXPORTER}, ENV, config.WebserverConfig(), True, WORKLOAD
+        )
+
+
+@pytest.mark.parametrize(
+    ("name", "worker", "scheduler"),
+    [
+        ("celery-worker", True, False),
+        ("Celery-WORKER", True, False),
+        ("worker", False, False),
+        ("beat-scheduler", False, True),
+        ("My-Scheduler", False, True),
+        ("scheduler-1", False, False),
+        ("flask", False, False),
+    ],
+)
+def test_workers_and_schedulers_are_known_by_their_suffix(name, worker, scheduler):
+    assert pebble_plan.is_worker(name) is worker
+    assert pebble_plan.is_scheduler(name) is scheduler
+
+
+def test_app_services_are_the_web_service_workers_and_schedulers():
+    assert pebble_plan.app_services(ROCK, WORKLOAD) == ["flask", "celery-worker", "beat-scheduler"]
+
+
+def test_another_spec_manages_its_own_service_name():
+    layer = pebble_plan.build_layer(
+        {"web": {"command": "gunicorn app:app"}},
+        ENV,
+        config.WebserverConfig(),
+        True,
+        spec.WorkloadSpec(service="web"),
+    )
+
+    assert layer["services"]["web"]["environment"] == ENV
