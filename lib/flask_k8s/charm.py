@@ -6,7 +6,7 @@ import logging
 
 import ops
 
-from . import secrets, spec, state, status, workload
+from . import relations, secrets, spec, state, status, workload
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,16 @@ class FlaskCharm(ops.CharmBase):
             on[peer].relation_departed,
         ):
             framework.observe(event, self._on_event)
+        for endpoint in relations.endpoints(self):
+            relation_events = on[endpoint.name]
+            for event in (
+                relation_events.relation_created,
+                relation_events.relation_joined,
+                relation_events.relation_changed,
+                relation_events.relation_departed,
+                relation_events.relation_broken,
+            ):
+                framework.observe(event, self._on_event)
         framework.observe(on.secret_remove, self._on_secret_remove)
         framework.observe(on.rotate_secret_key_action, self._on_rotate_secret_key)
 
@@ -51,12 +61,11 @@ class FlaskCharm(ops.CharmBase):
             self._reconcile()
         except status.StatusError as error:
             self._set_status(error.status)
-            return
-        self._set_status(ops.ActiveStatus())
 
     def _reconcile(self) -> None:
         workload_spec = self.workload_spec
         container = self.unit.get_container(workload_spec.container)
+        relations.publish(self, workload_spec)
         try:
             charm_state = state.from_charm(self, workload_spec)
         except status.Missing:
@@ -73,6 +82,11 @@ class FlaskCharm(ops.CharmBase):
             lambda: self._set_status(ops.MaintenanceStatus("applying the new settings")),
         )
         self.unit.set_ports(workload_spec.port)
+        if charm_state.waiting:
+            names = ", ".join(charm_state.waiting)
+            self._set_status(ops.WaitingStatus(f"waiting for integrations: {names}"))
+        else:
+            self._set_status(ops.ActiveStatus())
 
     def _set_status(self, unit_status: ops.StatusBase) -> None:
         self.unit.status = unit_status

@@ -18,6 +18,8 @@ def build(charm_state: state.CharmState, workload: spec.WorkloadSpec) -> dict[st
     prefix = workload.env_prefix
     env: dict[str, str] = dict(charm_state.user_env)
     env.update(charm_state.proxy_env)
+    # Integration variables come after the model's proxy: an http-proxy relation replaces it.
+    env.update(charm_state.integration_env)
     env.update(config.builtin_env(charm_state.flask, prefix))
     env[prefix + "SECRET_KEY"] = charm_state.secret_key
     env[prefix + "BASE_URL"] = charm_state.base_url(workload.port)

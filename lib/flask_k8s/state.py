@@ -14,7 +14,7 @@ import typing
 
 import ops
 
-from . import config, proxy, secrets, spec, status
+from . import config, proxy, relations, secrets, spec, status
 
 # The variables flask-k8s sets itself, after the prefix; a user option may not set them.
 BUILTIN_VARIABLES = (
@@ -48,6 +48,10 @@ class CharmState:
     # FLASK_<OPTION> variables of the charm author's options, secret ones expanded per key.
     user_env: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=_frozen)
     proxy_env: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=_frozen)
+    # Variables from related applications (POSTGRESQL_DB_CONNECT_STRING, ...).
+    integration_env: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=_frozen)
+    # Optional integrations whose provider is still answering.
+    waiting: tuple[str, ...] = ()
     peer_fqdns: tuple[str, ...] = ()
     # Values that must never appear in a status or a log, such as secret contents.
     secret_values: tuple[str, ...] = ()
@@ -55,6 +59,7 @@ class CharmState:
     def __post_init__(self) -> None:
         object.__setattr__(self, "user_env", _frozen(self.user_env))
         object.__setattr__(self, "proxy_env", _frozen(self.proxy_env))
+        object.__setattr__(self, "integration_env", _frozen(self.integration_env))
 
     def base_url(self, port: int) -> str:
         """The URL other applications in the model reach the app at."""
@@ -91,6 +96,7 @@ def from_charm(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> CharmState:
         is_leader=model.unit.is_leader(),
         peer_units=[unit.name for unit in peer_units],
         environ=os.environ,
+        integrations=lambda: relations.collect(charm, workload),
         workload=workload,
     )
 
@@ -107,6 +113,7 @@ def build(
     is_leader: bool = True,
     peer_units: collections.abc.Sequence[str] = (),
     environ: collections.abc.Mapping[str, str] | None = None,
+    integrations: collections.abc.Callable[[], relations.Integrations] | None = None,
     workload: spec.WorkloadSpec = spec.FLASK,
 ) -> CharmState:
     """Validate the inputs into a CharmState, or raise the status that says what to fix.
@@ -133,6 +140,59 @@ def build(
     if flask.secret_key:
         secret_values.append(flask.secret_key)
 
+    user_env = _user_env(
+        values,
+        options=options,
+        read_secret=read_secret,
+        workload=workload,
+        problems=problems,
+        secret_values=secret_values,
+    )
+    if problems.invalid and not problems.missing:
+        problems.raise_if_any()
+    related = integrations() if integrations is not None else relations.Integrations()
+    if problems.missing or related.missing:
+        parts = [f"missing config: {', '.join(problems.missing)}"] if problems.missing else []
+        if related.missing:
+            parts.append(f"missing integrations: {', '.join(related.missing)}")
+        if problems.invalid:
+            parts.append(f"invalid config: {'; '.join(problems.invalid)}")
+        raise status.Missing("; ".join(parts))
+    secret_values.extend(related.secret_values)
+
+    if secret_key is None:
+        secret_key = generated_secret_key()
+        if secret_key is None:
+            raise status.Waiting("waiting for the leader to create the secret key")
+    secret_values.append(secret_key)
+
+    return CharmState(
+        app_name=app_name,
+        model_name=model_name,
+        unit_name=unit_name,
+        is_leader=is_leader,
+        flask=flask,
+        webserver=webserver,
+        user_env=user_env,
+        proxy_env=proxy.from_environ(environ or {}),
+        integration_env=related.environment,
+        waiting=related.waiting,
+        peer_fqdns=tuple(unit_fqdn(unit, model_name) for unit in peer_units),
+        secret_key=secret_key,
+        secret_values=tuple(value for value in secret_values if value),
+    )
+
+
+def _user_env(
+    values: collections.abc.Mapping[str, typing.Any],
+    *,
+    options: collections.abc.Mapping[str, config.OptionMeta],
+    read_secret: SecretReader,
+    workload: spec.WorkloadSpec,
+    problems: config.Problems,
+    secret_values: list[str],
+) -> dict[str, str]:
+    """FLASK_<OPTION> for each of the charm author's options that is set."""
     reserved = {workload.env_prefix + name for name in BUILTIN_VARIABLES}
     user_env: dict[str, str] = {}
     for name, meta in options.items():
@@ -159,32 +219,7 @@ def build(
                 f"{name} would set {variable}, which flask-k8s sets itself; rename the option"
             )
         user_env.update(variables)
-    if problems.missing:
-        try:
-            problems.raise_if_any()
-        except status.Blocked as blocked:
-            raise status.Missing(blocked.message) from None
-    problems.raise_if_any()
-
-    if secret_key is None:
-        secret_key = generated_secret_key()
-        if secret_key is None:
-            raise status.Waiting("waiting for the leader to create the secret key")
-    secret_values.append(secret_key)
-
-    return CharmState(
-        app_name=app_name,
-        model_name=model_name,
-        unit_name=unit_name,
-        is_leader=is_leader,
-        flask=flask,
-        webserver=webserver,
-        user_env=user_env,
-        proxy_env=proxy.from_environ(environ or {}),
-        peer_fqdns=tuple(unit_fqdn(unit, model_name) for unit in peer_units),
-        secret_key=secret_key,
-        secret_values=tuple(value for value in secret_values if value),
-    )
+    return user_env
 
 
 def _read_secret(

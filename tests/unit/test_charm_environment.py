@@ -29,6 +29,9 @@ def test_ready_leader_is_active_with_the_env_on_the_flask_service(ctx, state, ke
         "FLASK_PREFERRED_URL_SCHEME": "HTTPS",
         "FLASK_SECRET_KEY": key_secret.tracked_content["value"],
         "FLASK_BASE_URL": "http://flask-k8s.test-model:8000",
+        # The oidc endpoint's options have defaults, so the app always gets them.
+        "FLASK_OIDC_REDIRECT_PATH": "/callback",
+        "FLASK_OIDC_SCOPES": "openid profile email",
     }
     assert out.get_container("flask-app").service_statuses == {
         "flask": ACTIVE,

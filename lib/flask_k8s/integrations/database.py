@@ -1,0 +1,95 @@
+"""postgresql_client, mysql_client and mongodb_client: the data_interfaces v0 protocol.
+
+Today's postgresql-k8s, mysql-k8s and MongoDB providers answer only v0 requests: the
+requirer's application databag names the database and asks for the credentials as Juju
+secrets. The provider answers in its application databag (``endpoints``, ``database``, ...)
+with the credentials in the secret named by ``secret-user`` (``username``, ``password`` and,
+for PostgreSQL and MongoDB, ``uris``) and TLS in ``secret-tls``. Without secrets, the same
+fields come in plain text; plain fields are read first and secret contents overlaid.
+
+Variables: ``<ENDPOINT>_DB_CONNECT_STRING`` and its parts (``urls.variables``), e.g.
+``POSTGRESQL_DB_CONNECT_STRING`` for the ``postgresql`` endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+
+from . import relation, urls
+
+SCHEMES = {
+    "postgresql_client": "postgresql",
+    "mysql_client": "mysql",
+    "mongodb_client": "mongodb",
+    "valkey_client": "valkey",
+}
+REQUESTED_SECRETS = ["username", "password", "tls", "tls-ca", "uris", "read-only-uris"]
+SECRET_FIELDS = ("secret-user", "secret-tls", "secret-extra")
+
+
+def prefix(context: relation.Context) -> str:
+    """``POSTGRESQL_DB`` for the endpoint ``postgresql``."""
+    return context.endpoint.upper().replace("-", "_") + "_DB"
+
+
+def database_name(context: relation.Context) -> str:
+    """The database requested: the application's name."""
+    return context.app_name
+
+
+def request(context: relation.Context, local_app: relation.Bag) -> dict[str, str]:
+    """Ask for a database named after the application, credentials as secrets."""
+    return {
+        "database": database_name(context),
+        "requested-secrets": json.dumps(REQUESTED_SECRETS),
+    }
+
+
+def answer(data: relation.RemoteData, read_secret: relation.SecretReader) -> dict[str, str]:
+    """The provider's answer: plain fields, overlaid with the secrets' contents.
+
+    Waits while a subordinate provider (mysql-router, pgbouncer) has no ready unit.
+    """
+    bag = {
+        key: value
+        for key, value in data.app.items()
+        if isinstance(value, str) and not key.startswith("secret-")
+    }
+    for field in SECRET_FIELDS:
+        bag.update(relation.read_secret_field(data.app, field, read_secret, ""))
+    if data.app.get("subordinated") == "true" and not any(
+        unit.get("state") == "ready" for unit in data.units.values()
+    ):
+        raise relation.NotReady("waiting for the provider's units to be ready")
+    return bag
+
+
+def credentials(bag: relation.Bag) -> tuple[list[str], str, str]:
+    """Endpoints, username and password, or NotReady until the provider sent them all."""
+    endpoints_text = relation.text_field(bag, "endpoints")
+    username = relation.text_field(bag, "username")
+    password = bag.get("password")
+    if not endpoints_text or not username or not password:
+        raise relation.NotReady("waiting for the provider to send endpoints and credentials")
+    endpoints = [item.strip() for item in endpoints_text.split(",") if item.strip()]
+    for endpoint in endpoints:
+        urls.split_host(endpoint)  # Raises InvalidData for a malformed endpoint.
+    return endpoints, username, password
+
+
+def environment(
+    context: relation.Context, data: relation.RemoteData, read_secret: relation.SecretReader
+) -> dict[str, str]:
+    """``<ENDPOINT>_DB_*`` from the provider's answer."""
+    bag = answer(data, read_secret)
+    endpoints, username, password = credentials(bag)
+    database = relation.text_field(bag, "database") or database_name(context)
+    uris = relation.text_field(bag, "uris")
+    if uris:
+        # The provider's URI carries what we can't rebuild (replicaSet, authSource, ...).
+        url = urls.reencode_userinfo(uris, username, password)
+    else:
+        scheme = SCHEMES[context.interface]
+        hosts = endpoints if scheme == "mongodb" else endpoints[:1]
+        url = urls.build(scheme, hosts, username=username, password=password, path=database)
+    return urls.variables(prefix(context), url, database=database)

@@ -1,0 +1,104 @@
+"""What every integration module works from: a snapshot of one relation, plain data.
+
+The charm reads the databags once into a ``RemoteData``; secrets are read through a
+callable, so the modules stay pure and can be fed anything in tests.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import dataclasses
+import json
+import typing
+
+
+class NotReady(Exception):
+    """The provider has not answered yet (or not completely): wait."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidData(Exception):
+    """The provider's answer cannot be used: the user must look at it."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class SecretUnavailable(Exception):
+    """A secret named in a databag cannot be read (unknown, revoked or not granted)."""
+
+
+SecretReader = collections.abc.Callable[[str], collections.abc.Mapping[str, str]]
+Bag = collections.abc.Mapping[str, str]
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """What an integration may need besides the relation: who we are and our settings."""
+
+    endpoint: str
+    interface: str
+    app_name: str
+    model_name: str = ""
+    env_prefix: str = "FLASK_"
+    config: collections.abc.Mapping[str, typing.Any] = dataclasses.field(default_factory=dict)
+    base_url: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class RemoteData:
+    """One relation's databags, as the charm read them."""
+
+    relation_id: int
+    app: Bag = dataclasses.field(default_factory=dict)
+    units: collections.abc.Mapping[str, Bag] = dataclasses.field(default_factory=dict)
+    local_app: Bag = dataclasses.field(default_factory=dict)
+    remote_app_name: str | None = None
+
+
+def read_secret_field(
+    data: Bag, field: str, read_secret: SecretReader, endpoint: str
+) -> collections.abc.Mapping[str, str]:
+    """The content of the secret whose URI is in ``field``, or {} if the field is absent."""
+    uri = data.get(field)
+    if not uri:
+        return {}
+    if not isinstance(uri, str):
+        raise InvalidData(f"{field} is not a secret URI")
+    try:
+        content = read_secret(uri)
+    except SecretUnavailable:
+        raise InvalidData(
+            f"the secret in {field} cannot be read (unknown, revoked or not granted)"
+        ) from None
+    if not isinstance(content, collections.abc.Mapping):
+        raise InvalidData(f"the secret in {field} has no content")
+    return {str(key): str(value) for key, value in content.items()}
+
+
+def json_field(data: Bag, field: str, kind: type, default: typing.Any = None) -> typing.Any:
+    """A JSON-encoded field of a databag, checked to be of ``kind``; default if absent."""
+    raw = data.get(field)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = json.loads(raw)
+    except (TypeError, ValueError):
+        raise InvalidData(f"{field} is not valid JSON") from None
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise InvalidData(f"{field} must be a JSON {kind.__name__}")
+    return value
+
+
+def text_field(data: Bag, field: str) -> str | None:
+    """A plain text field, stripped; None if absent or empty."""
+    value = data.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidData(f"{field} is not text")
+    return value.strip() or None

@@ -1,0 +1,145 @@
+"""The Juju side of integrations: read relations into plain data, write our requests.
+
+The integration modules (``flask_k8s.integrations``) are pure; this module is the shell
+around them, the only one that touches relation databags and relation secrets.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import dataclasses
+import logging
+
+import ops
+
+from . import spec, status
+from .integrations import relation
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Integrations:
+    """What the related applications give the app."""
+
+    environment: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # Endpoints whose provider is still answering (the app runs without them meanwhile).
+    waiting: tuple[str, ...] = ()
+    # Required endpoints that are absent or not ready: the app must not run.
+    missing: tuple[str, ...] = ()
+    secret_values: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Endpoint:
+    """A ``requires`` endpoint of the charm whose interface flask-k8s speaks."""
+
+    name: str
+    interface: str
+    optional: bool
+
+
+def endpoints(charm: ops.CharmBase) -> list[Endpoint]:
+    """The charm's integration endpoints, in metadata order."""
+    from . import integrations  # noqa: PLC0415 (cheap, but only needed with relations)
+
+    return [
+        Endpoint(name, meta.interface_name, meta.optional)
+        for name, meta in charm.meta.requires.items()
+        if meta.interface_name and integrations.supports(meta.interface_name)
+    ]
+
+
+def context(
+    charm: ops.CharmBase, workload: spec.WorkloadSpec, endpoint: str, interface: str
+) -> relation.Context:
+    """What an integration module may know about this charm."""
+    return relation.Context(
+        endpoint=endpoint,
+        interface=interface,
+        app_name=charm.app.name,
+        model_name=charm.model.name,
+        env_prefix=workload.env_prefix,
+        config=dict(charm.config),
+        base_url=f"http://{charm.app.name}.{charm.model.name}:{workload.port}",
+    )
+
+
+def snapshot(model: ops.Model, rel: ops.Relation) -> relation.RemoteData:
+    """One relation's databags as plain dicts."""
+    local_app: dict[str, str] = {}
+    if model.unit.is_leader():
+        local_app = dict(rel.data[model.app])
+    return relation.RemoteData(
+        relation_id=rel.id,
+        app=dict(rel.data[rel.app]) if rel.app else {},
+        units={unit.name: dict(rel.data[unit]) for unit in rel.units},
+        local_app=local_app,
+        remote_app_name=rel.app.name if rel.app else None,
+    )
+
+
+def secret_reader(model: ops.Model, seen: list[str]) -> relation.SecretReader:
+    """Reads relation secrets; every value read is added to ``seen``, to be redacted."""
+
+    def read(uri: str) -> dict[str, str]:
+        try:
+            content = model.get_secret(id=uri).get_content(refresh=True)
+        except (ops.SecretNotFoundError, ops.ModelError):
+            raise relation.SecretUnavailable(uri) from None
+        seen.extend(value for value in content.values() if value)
+        return content
+
+    return read
+
+
+def publish(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> None:
+    """On the leader, write each integration's request where it differs from the bag."""
+    if not charm.unit.is_leader():
+        return
+    from . import integrations  # noqa: PLC0415
+
+    for endpoint in endpoints(charm):
+        for rel in charm.model.relations[endpoint.name]:
+            bag = rel.data[charm.app]
+            module = integrations.load(endpoint.interface)
+            ctx = context(charm, workload, endpoint.name, endpoint.interface)
+            wanted = module.request(ctx, dict(bag))
+            for key, value in wanted.items():
+                if bag.get(key) != value:
+                    bag[key] = value
+
+
+def collect(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> Integrations:
+    """Every related application's variables; Blocked if an answer is unusable."""
+    from . import integrations  # noqa: PLC0415
+
+    env: dict[str, str] = {}
+    waiting: list[str] = []
+    missing: list[str] = []
+    seen: list[str] = []
+    read_secret = secret_reader(charm.model, seen)
+    for endpoint in endpoints(charm):
+        name = endpoint.name
+        relations = charm.model.relations[name]
+        if not relations:
+            if not endpoint.optional:
+                missing.append(name)
+            continue
+        module = integrations.load(endpoint.interface)
+        ctx = context(charm, workload, name, endpoint.interface)
+        try:
+            env.update(module.environment(ctx, snapshot(charm.model, relations[0]), read_secret))
+        except relation.NotReady as not_ready:
+            logger.info("%s: %s", name, not_ready.message)
+            (waiting if endpoint.optional else missing).append(name)
+        except relation.InvalidData as invalid:
+            raise status.Blocked(
+                status.redact(f"{name} relation: {invalid.message}", tuple(seen))
+            ) from None
+    return Integrations(
+        environment=env,
+        waiting=tuple(waiting),
+        missing=tuple(missing),
+        secret_values=tuple(seen),
+    )
