@@ -139,7 +139,7 @@ def collect(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> Integrations:
             ) from None
     return Integrations(
         environment=env,
-        waiting=tuple(waiting),
-        missing=tuple(missing),
+        waiting=tuple(sorted(waiting)),
+        missing=tuple(sorted(missing)),
         secret_values=tuple(seen),
     )
