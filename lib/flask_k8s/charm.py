@@ -33,6 +33,8 @@ class FlaskCharm(ops.CharmBase):
             on.leader_elected,
             on.secret_changed,
             on[self.workload_spec.container].pebble_ready,
+            on[self.workload_spec.container].pebble_check_failed,
+            on[self.workload_spec.container].pebble_check_recovered,
             on[peer].relation_created,
             on[peer].relation_joined,
             on[peer].relation_changed,
@@ -82,7 +84,13 @@ class FlaskCharm(ops.CharmBase):
             lambda: self._set_status(ops.MaintenanceStatus("applying the new settings")),
         )
         self.unit.set_ports(workload_spec.port)
-        if charm_state.waiting:
+        try:
+            unhealthy = workload.health(container, workload_spec)
+        except ops.pebble.Error:
+            unhealthy = None  # The next event asks again; the workload itself is applied.
+        if unhealthy:
+            self._set_status(ops.MaintenanceStatus(unhealthy))
+        elif charm_state.waiting:
             names = ", ".join(charm_state.waiting)
             self._set_status(ops.WaitingStatus(f"waiting for integrations: {names}"))
         else:

@@ -29,6 +29,8 @@ class WebserverConfig:
     timeout: int | None = None
     keepalive: int | None = None
     worker_class: str | None = None
+    # The app's path that Pebble's readiness check requests.
+    readiness_path: str = "/"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,6 +155,18 @@ def _str(
     return value
 
 
+def _path(config: collections.abc.Mapping[str, typing.Any], name: str, problems: Problems) -> str:
+    value = _str(config, name, problems)
+    if value is None:
+        return "/"
+    if not value.startswith("/") or any(
+        char.isspace() or not char.isprintable() for char in value
+    ):
+        problems.invalid.append(f"{name} must be a URL path starting with /, without spaces")
+        return "/"
+    return value
+
+
 def parse_webserver(
     config: collections.abc.Mapping[str, typing.Any], problems: Problems
 ) -> WebserverConfig:
@@ -169,6 +183,7 @@ def parse_webserver(
         timeout=_int(config, "webserver-timeout", 0, problems),
         keepalive=_int(config, "webserver-keepalive", 0, problems),
         worker_class=worker_class,
+        readiness_path=_path(config, "webserver-readiness-path", problems),
     )
 
 

@@ -15,6 +15,15 @@ from . import config, gunicorn, spec, status
 
 LAYER_LABEL = "flask-k8s"
 
+# Health checks. Liveness (gunicorn accepts connections) restarts gunicorn; readiness (the app
+# answers a request) only reports: a failing database must not make Pebble restart the app.
+ALIVE, READY, EXPORTER = "flask-alive", "flask-ready", "statsd-exporter-alive"
+
+
+def check_period(name: str, workload: spec.WorkloadSpec) -> int:
+    """Seconds between two runs of a check (the exporter is checked less often)."""
+    return workload.check_period * (3 if name == EXPORTER else 1)
+
 
 def is_worker(name: str) -> bool:
     """Whether a rock service is a background worker, run with the app's environment."""
@@ -62,8 +71,37 @@ def build_layer(
         elif is_scheduler(name):
             service["startup"] = "enabled" if runs_scheduler else "disabled"
         services[name] = service
+    services[workload.service]["on-check-failure"] = {ALIVE: "restart"}
     return {
         "summary": "flask-k8s",
         "description": "The app's services with the environment flask-k8s computed.",
         "services": services,
+        "checks": checks(webserver.readiness_path, workload),
+    }
+
+
+def checks(readiness_path: str, workload: spec.WorkloadSpec) -> dict[str, dict[str, typing.Any]]:
+    """Liveness and readiness of the app, and liveness of the metrics exporter."""
+
+    def check(name: str, level: str, timeout: int) -> dict[str, typing.Any]:
+        period = check_period(name, workload)
+        return {
+            "override": "replace",
+            "level": level,
+            "period": f"{period}s",
+            # Pebble wants a timeout shorter than the period.
+            "timeout": f"{max(1, min(timeout, period // 2))}s",
+            "threshold": workload.check_threshold,
+        }
+
+    return {
+        ALIVE: {**check(ALIVE, "alive", 3), "tcp": {"port": workload.port}},
+        READY: {
+            **check(READY, "ready", 5),
+            "http": {"url": f"http://localhost:{workload.port}{readiness_path}"},
+        },
+        EXPORTER: {
+            **check(EXPORTER, "alive", 5),
+            "http": {"url": f"http://localhost:{workload.exporter_port}/metrics"},
+        },
     }

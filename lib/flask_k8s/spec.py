@@ -30,6 +30,11 @@ class WorkloadSpec:
     state_dir: str = "/var/lib/flask-k8s"
     migration_timeout: float = 600.0
     check_timeout: float = 120.0
+    # Pebble health checks: a check goes down after `check_threshold` failures in a row, so
+    # after 30s by default: a slow request or a reload does not flap the status.
+    check_period: int = 10
+    check_threshold: int = 3
+    exporter_port: int = 9102
 
     @property
     def gunicorn_config_path(self) -> str:

@@ -33,6 +33,7 @@ class Observed:
 
     rock: plan.RockFacts
     plan_services: collections.abc.Mapping[str, collections.abc.Mapping[str, typing.Any]]
+    plan_checks: collections.abc.Mapping[str, collections.abc.Mapping[str, typing.Any]]
     gunicorn_config: str | None
     migration_digest: str | None
 
@@ -51,9 +52,9 @@ def observe(container: ops.Container, workload: spec.WorkloadSpec) -> Observed:
     definitions, not the combined plan. The record and the charm's layer live and die with
     the container, so a record is always taken from a plan without the charm's layer.
     """
-    plan_services = {
-        name: service.to_dict() for name, service in container.get_plan().services.items()
-    }
+    current = container.get_plan()
+    plan_services = {name: service.to_dict() for name, service in current.services.items()}
+    plan_checks = {name: check.to_dict() for name, check in current.checks.items()}
     record = f"{workload.state_dir}/{ROCK_SERVICES_FILE}"
     recorded = _pull(container, record)
     if recorded is None:
@@ -68,6 +69,7 @@ def observe(container: ops.Container, workload: spec.WorkloadSpec) -> Observed:
     return Observed(
         rock=plan.RockFacts(services=rock_services, app_files=app_files),
         plan_services=plan_services,
+        plan_checks=plan_checks,
         gunicorn_config=_pull(container, workload.gunicorn_config_path),
         migration_digest=_pull(container, f"{workload.state_dir}/{MIGRATION_FILE}"),
     )
@@ -77,6 +79,10 @@ def _layer_changed(observed: Observed, desired: plan.WorkloadPlan) -> bool:
     for name, service in desired.services.items():
         wanted = ops.pebble.Service(name, typing.cast("ops.pebble.ServiceDict", service)).to_dict()
         if observed.plan_services.get(name) != wanted:
+            return True
+    for name, check in desired.layer.get("checks", {}).items():
+        wanted = ops.pebble.Check(name, typing.cast("ops.pebble.CheckDict", check)).to_dict()
+        if observed.plan_checks.get(name) != wanted:
             return True
     return False
 
@@ -239,3 +245,27 @@ def reconcile(
         raise status.Blocked(f"Pebble refused the change: {error.message}") from None
     except ops.pebble.ChangeError as error:
         raise status.Blocked(f"Pebble could not apply the change: {error.err}") from None
+
+
+def _duration(seconds: int) -> str:
+    minutes, seconds = divmod(seconds, 60)
+    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+
+
+def health(container: ops.Container, workload: spec.WorkloadSpec) -> str | None:
+    """What is wrong according to Pebble's checks, or None when all of them pass.
+
+    A check is reported once it is down, that is after ``threshold`` failures in a row.
+    """
+    infos = container.get_checks()
+    reports = (
+        (pebble_plan.ALIVE, f"app not alive: nothing accepts connections on port {workload.port}"),
+        (pebble_plan.READY, "app not ready: readiness check failing"),
+        (pebble_plan.EXPORTER, "metrics exporter not answering: statsd-exporter check failing"),
+    )
+    for name, message in reports:
+        info = infos.get(name)
+        if info is not None and info.status == ops.pebble.CheckStatus.DOWN:
+            failing = info.failures * pebble_plan.check_period(name, workload)
+            return f"{message} for {_duration(failing)}"
+    return None

@@ -311,3 +311,26 @@ def test_load_options_reads_the_charms_own_charmcraft_yaml():
     assert options["token"] == config.OptionMeta("token", "string")
     assert options["flask-secret-key-id"].type == "secret"
     assert all(option.optional for option in options.values())
+
+
+@pytest.mark.parametrize("path", ["healthz", "/a b", "/a\tb", "/\x00"])
+def test_readiness_path_must_be_a_path_without_spaces(path):
+    problems = config.Problems()
+
+    webserver = config.parse_webserver({"webserver-readiness-path": path}, problems)
+
+    assert problems.invalid == [
+        "webserver-readiness-path must be a URL path starting with /, without spaces"
+    ]
+    assert webserver.readiness_path == "/"
+
+
+def test_readiness_path_defaults_to_the_root():
+    problems = config.Problems()
+
+    assert config.parse_webserver({}, problems).readiness_path == "/"
+    assert (
+        config.parse_webserver({"webserver-readiness-path": "/up?x=1"}, problems).readiness_path
+        == "/up?x=1"
+    )
+    assert problems.invalid == []

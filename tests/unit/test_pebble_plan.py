@@ -37,7 +37,7 @@ def _layer(runs_scheduler: bool = True, worker_class: str | None = None) -> dict
 def test_flask_is_replaced_with_the_env_and_keeps_the_rocks_definition():
     flask = _layer()["services"]["flask"]
 
-    assert flask == {**FLASK, "environment": ENV}
+    assert flask == {**FLASK, "environment": ENV, "on-check-failure": {"flask-alive": "restart"}}
 
 
 def test_workers_get_the_env():
@@ -131,3 +131,45 @@ def test_another_spec_manages_its_own_service_name():
     )
 
     assert layer["services"]["web"]["environment"] == ENV
+
+
+def test_layer_checks_liveness_readiness_and_the_exporter():
+    checks = _layer()["checks"]
+
+    assert checks["flask-alive"] == {
+        "override": "replace",
+        "level": "alive",
+        "period": "10s",
+        "timeout": "3s",
+        "threshold": 3,
+        "tcp": {"port": 8000},
+    }
+    assert checks["flask-ready"]["level"] == "ready"
+    assert checks["flask-ready"]["http"] == {"url": "http://localhost:8000/"}
+    assert checks["statsd-exporter-alive"]["http"] == {"url": "http://localhost:9102/metrics"}
+    assert checks["statsd-exporter-alive"]["period"] == "30s"
+
+
+def test_only_liveness_restarts_gunicorn():
+    layer = _layer()
+
+    assert layer["services"]["flask"]["on-check-failure"] == {"flask-alive": "restart"}
+    assert "on-check-failure" not in layer["services"]["celery-worker"]
+
+
+def test_readiness_requests_the_configured_path():
+    layer = pebble_plan.build_layer(
+        ROCK, ENV, config.WebserverConfig(readiness_path="/healthz"), True, WORKLOAD
+    )
+
+    assert layer["checks"]["flask-ready"]["http"] == {"url": "http://localhost:8000/healthz"}
+
+
+def test_check_timing_follows_the_spec():
+    fast = spec.WorkloadSpec(check_period=1, check_threshold=2)
+
+    checks = pebble_plan.checks("/", fast)
+
+    assert checks["flask-ready"]["period"] == "1s"
+    assert checks["flask-ready"]["threshold"] == 2
+    assert checks["statsd-exporter-alive"]["period"] == "3s"

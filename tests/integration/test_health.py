@@ -1,0 +1,80 @@
+"""Pebble's checks, run by a real Pebble against the real app, as the charm reports them."""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import subprocess
+
+import pytest
+
+from flask_k8s import local, secrets, spec, workload
+from tests.integration.conftest import EXAMPLE_APP, URL, answers, get_json, wait_until
+
+# Checks every 2s, down after 2 failures: the real checks, fast enough for a test.
+FAST = dataclasses.replace(spec.FLASK, check_period=2, check_threshold=2)
+
+
+@pytest.fixture
+def pebble(rock, tmp_path):
+    local.install_app(EXAMPLE_APP)
+    daemon = local.Pebble(rock, tmp_path / "pebble", rock.layer())
+    with (tmp_path / "pebble.log").open("wb") as log:
+        daemon.start(log)
+        yield daemon
+        daemon.stop()
+    wait_until(lambda: not answers(URL), "gunicorn to stop")
+
+
+def reconcile(daemon: local.Pebble, **values) -> None:
+    charm_state = local.local_state(
+        {"flask-preferred-url-scheme": "HTTPS", **values}, secrets.new_key()
+    )
+    workload.reconcile(daemon.container(), charm_state, FAST)
+
+
+def gunicorn(sig: signal.Signals) -> None:
+    subprocess.run(
+        ["pkill", f"-{sig.name}", "-f", "gunicorn -c /flask/gunicorn.conf.py"], check=True
+    )
+
+
+def test_a_healthy_app_passes_every_check(pebble):
+    reconcile(pebble, token="t")
+    get_json("/token")
+
+    container = pebble.container()
+    wait_until(
+        lambda: all(info.successes for info in container.get_checks().values()),
+        "every check to pass once",
+    )
+    assert workload.health(container, FAST) is None
+
+
+def test_readiness_fails_when_the_app_stops_answering_and_recovers(pebble):
+    reconcile(pebble, token="t")
+    get_json("/token")
+    container = pebble.container()
+
+    gunicorn(signal.SIGSTOP)
+    try:
+        wait_until(lambda: workload.health(container, FAST) is not None, "the check to fail")
+        message = workload.health(container, FAST)
+        assert message is not None
+        assert message.startswith("app not ready: readiness check failing for ")
+    finally:
+        gunicorn(signal.SIGCONT)
+
+    wait_until(lambda: workload.health(container, FAST) is None, "the check to recover")
+
+
+def test_readiness_requests_the_configured_path(pebble):
+    reconcile(pebble, token="t", **{"webserver-readiness-path": "/status/503"})
+    container = pebble.container()
+
+    wait_until(lambda: workload.health(container, FAST) is not None, "the check to fail")
+
+    # Readiness only reports: gunicorn was not restarted and still serves.
+    assert get_json("/token") == {"token": "t"}
+    reconcile(pebble, token="t", **{"webserver-readiness-path": "/"})
+    wait_until(lambda: workload.health(container, FAST) is None, "the check to recover")
