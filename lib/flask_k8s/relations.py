@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import logging
+import socket
 
 import ops
 
@@ -62,6 +63,9 @@ def context(
         env_prefix=workload.env_prefix,
         config=dict(charm.config),
         base_url=f"http://{charm.app.name}.{charm.model.name}:{workload.port}",
+        unit_name=charm.unit.name,
+        model_uuid=charm.model.uuid,
+        charm_name=charm.meta.name,
     )
 
 
@@ -93,21 +97,37 @@ def secret_reader(model: ops.Model, seen: list[str]) -> relation.SecretReader:
     return read
 
 
+def _write(bag: ops.RelationDataContent, wanted: collections.abc.Mapping[str, str]) -> None:
+    for key, value in wanted.items():
+        if bag.get(key) != value:
+            bag[key] = value
+
+
+def _unit_address(charm: ops.CharmBase, rel: ops.Relation) -> tuple[str, str | None]:
+    binding = charm.model.get_binding(rel)
+    address = binding.network.bind_address if binding is not None else None
+    return socket.getfqdn(), str(address) if address is not None else None
+
+
 def publish(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> None:
-    """On the leader, write each integration's request where it differs from the bag."""
-    if not charm.unit.is_leader():
-        return
+    """Write each integration's request where it differs from the bag.
+
+    The leader writes the application databag; every unit writes its own unit databag for
+    the interfaces that have one (ingress: the unit's host and IP).
+    """
     from . import integrations  # noqa: PLC0415
 
+    leader = charm.unit.is_leader()
     for endpoint in endpoints(charm):
         for rel in charm.model.relations[endpoint.name]:
-            bag = rel.data[charm.app]
             module = integrations.load(endpoint.interface)
             ctx = context(charm, workload, endpoint.name, endpoint.interface)
-            wanted = module.request(ctx, dict(bag))
-            for key, value in wanted.items():
-                if bag.get(key) != value:
-                    bag[key] = value
+            if hasattr(module, "unit_request"):
+                host, ip = _unit_address(charm, rel)
+                ctx = dataclasses.replace(ctx, unit_host=host, unit_ip=ip)
+                _write(rel.data[charm.unit], module.unit_request(ctx))
+            if leader:
+                _write(rel.data[charm.app], module.request(ctx, dict(rel.data[charm.app])))
 
 
 def collect(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> Integrations:

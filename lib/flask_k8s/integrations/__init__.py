@@ -32,6 +32,7 @@ MODULES = {
     "openfga": "openfga",
     "oauth": "oauth",
     "http_proxy": "http_proxy",
+    "tracing": "tracing",
 }
 
 

@@ -47,6 +47,24 @@ class Context:
     env_prefix: str = "FLASK_"
     config: collections.abc.Mapping[str, typing.Any] = dataclasses.field(default_factory=dict)
     base_url: str = ""
+    # The Juju topology, for integrations that label what they send (tracing, logs).
+    unit_name: str = ""
+    model_uuid: str = ""
+    charm_name: str = ""
+    # This unit's address on the relation's network, for integrations that publish it.
+    unit_host: str = ""
+    unit_ip: str | None = None
+
+    @property
+    def topology(self) -> dict[str, str]:
+        """Juju topology labels, as COS names them."""
+        return {
+            "juju_model": self.model_name,
+            "juju_model_uuid": self.model_uuid,
+            "juju_application": self.app_name,
+            "juju_unit": self.unit_name,
+            "juju_charm": self.charm_name,
+        }
 
 
 @dataclasses.dataclass(frozen=True)

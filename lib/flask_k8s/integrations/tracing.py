@@ -1,0 +1,67 @@
+"""tracing (v2): where the app sends its traces, as OpenTelemetry's standard variables.
+
+The requirer asks for an ``otlp_http`` receiver in its application databag (``receivers``);
+the provider (Tempo) answers with the receivers it serves and their URLs. The app's
+OpenTelemetry SDK reads ``OTEL_EXPORTER_OTLP_ENDPOINT``, ``OTEL_EXPORTER_OTLP_PROTOCOL``,
+``OTEL_SERVICE_NAME`` and ``OTEL_RESOURCE_ATTRIBUTES`` (the Juju topology under the label names
+COS uses, ``juju_model``, ``juju_application``, ``juju_unit``..., so traces can be told apart
+and joined with the app's metrics and logs) with no code.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+
+from . import relation
+
+PROTOCOL = "otlp_http"
+
+
+def request(context: relation.Context, local_app: relation.Bag) -> dict[str, str]:
+    """Ask for an OTLP over HTTP receiver."""
+    return {"receivers": json.dumps([PROTOCOL])}
+
+
+def endpoint(data: relation.RemoteData) -> str:
+    """The URL of the provider's otlp_http receiver."""
+    receivers = relation.json_field(data.app, "receivers", list)
+    if receivers is None:
+        raise relation.NotReady("waiting for the provider to publish its receivers")
+    for receiver in receivers:
+        if not isinstance(receiver, dict):
+            raise relation.InvalidData("receivers must be a list of objects")
+        protocol = receiver.get("protocol")
+        name = protocol.get("name") if isinstance(protocol, dict) else None
+        if name != PROTOCOL:
+            continue
+        url = receiver.get("url")
+        if isinstance(url, str) and _is_http_url(url):
+            return url
+        raise relation.InvalidData(f"the {PROTOCOL} receiver has no valid http(s) URL")
+    raise relation.InvalidData(f"the provider offers no {PROTOCOL} receiver")
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        parsed = urllib.parse.urlparse(url)
+    except ValueError:
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
+def environment(
+    context: relation.Context, data: relation.RemoteData, read_secret: relation.SecretReader
+) -> dict[str, str]:
+    """OTEL_* variables for the provider's otlp_http receiver."""
+    attributes = ",".join(
+        f"{key}={urllib.parse.quote(value, safe='')}"
+        for key, value in context.topology.items()
+        if value
+    )
+    return {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint(data),
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_SERVICE_NAME": context.app_name,
+        "OTEL_RESOURCE_ATTRIBUTES": attributes,
+    }
