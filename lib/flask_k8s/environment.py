@@ -22,7 +22,10 @@ def build(charm_state: state.CharmState, workload: spec.WorkloadSpec) -> dict[st
     env.update(charm_state.integration_env)
     env.update(config.builtin_env(charm_state.flask, prefix))
     env[prefix + "SECRET_KEY"] = charm_state.secret_key
-    env[prefix + "BASE_URL"] = charm_state.base_url(workload.port)
+    # The ingress integration gives the external URL; without it, the URL inside the model.
+    env[prefix + "BASE_URL"] = charm_state.integration_env.get(
+        prefix + "BASE_URL"
+    ) or charm_state.base_url(workload.port)
     if charm_state.peer_fqdns:
         env[prefix + "PEER_FQDNS"] = ",".join(charm_state.peer_fqdns)
     return env

@@ -63,6 +63,7 @@ def context(
         env_prefix=workload.env_prefix,
         config=dict(charm.config),
         base_url=f"http://{charm.app.name}.{charm.model.name}:{workload.port}",
+        port=workload.port,
         unit_name=charm.unit.name,
         model_uuid=charm.model.uuid,
         charm_name=charm.meta.name,

@@ -33,6 +33,7 @@ MODULES = {
     "oauth": "oauth",
     "http_proxy": "http_proxy",
     "tracing": "tracing",
+    "ingress": "ingress",
 }
 
 

@@ -47,6 +47,7 @@ class Context:
     env_prefix: str = "FLASK_"
     config: collections.abc.Mapping[str, typing.Any] = dataclasses.field(default_factory=dict)
     base_url: str = ""
+    port: int = 8000
     # The Juju topology, for integrations that label what they send (tracing, logs).
     unit_name: str = ""
     model_uuid: str = ""
