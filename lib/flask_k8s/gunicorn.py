@@ -72,7 +72,28 @@ def render_config(webserver: config.WebserverConfig, workload: spec.WorkloadSpec
     settings.extend((name, int(value)) for name, value in tunables if value is not None)
     lines = ["# Written by flask-k8s from the charm's config; local changes are overwritten."]
     lines.extend(f"{name} = {value!r}" for name, value in settings)
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + _PREFIX_HOOK
+
+
+# Static code, the same in every config: an ingress that strips the app's path prefix says
+# which prefix in X-Forwarded-Prefix; from a trusted forwarder (gunicorn's
+# forwarded_allow_ips, which the ingress integration sets), it becomes the WSGI SCRIPT_NAME,
+# so the app's url_for() builds external URLs with the prefix.
+_PREFIX_HOOK = """
+
+def post_worker_init(worker):
+    app = worker.wsgi
+    trusted = worker.cfg.forwarded_allow_ips
+
+    def with_forwarded_prefix(environ, start_response):
+        prefix = environ.get("HTTP_X_FORWARDED_PREFIX", "").rstrip("/")
+        peer = environ.get("REMOTE_ADDR")
+        if prefix.startswith("/") and ("*" in trusted or peer in trusted):
+            environ["SCRIPT_NAME"] = prefix + environ.get("SCRIPT_NAME", "")
+        return app(environ, start_response)
+
+    worker.wsgi = with_forwarded_prefix
+"""
 
 
 def split_command(command: str) -> list[str]:

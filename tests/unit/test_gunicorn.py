@@ -1,6 +1,7 @@
 """gunicorn: the rendered config file and the service command rewrites."""
 
 import shlex
+import types
 
 import pytest
 
@@ -87,6 +88,7 @@ def test_a_hostile_string_cannot_inject_code():
         "errorlog",
         "logconfig_dict",
         "statsd_host",
+        "post_worker_init",
     }
 
 
@@ -98,7 +100,8 @@ def test_a_non_integer_tunable_is_refused_rather_than_written():
 
 
 def test_gunicorn_accepts_every_rendered_setting():
-    gunicorn_config = pytest.importorskip("gunicorn.config")
+    import gunicorn.config as gunicorn_config
+
     webserver = config.WebserverConfig(workers=2, threads=4, timeout=30, keepalive=2)
     cfg = gunicorn_config.Config()
 
@@ -238,3 +241,41 @@ def test_check_command_checks_the_candidate_config(command, expected):
 )
 def test_interpreter_is_the_python_gunicorn_runs_with(command, python):
     assert gunicorn.interpreter(command) == python
+
+
+def _serve_through_hook(trusted: list[str], environ: dict) -> dict:
+    """Run the config's post_worker_init on a worker, then one request through its app."""
+    seen: dict = {}
+
+    def app(env, start_response):
+        seen.update(env)
+        return [b"ok"]
+
+    worker = types.SimpleNamespace(
+        wsgi=app, cfg=types.SimpleNamespace(forwarded_allow_ips=trusted)
+    )
+    _execute(gunicorn.render_config(config.WebserverConfig(), WORKLOAD))["post_worker_init"](
+        worker
+    )
+    assert worker.wsgi(environ, lambda *args: None) == [b"ok"]
+    return seen
+
+
+def test_a_trusted_ingress_prefix_becomes_the_script_name():
+    environ = {"HTTP_X_FORWARDED_PREFIX": "/prod-flask-k8s/", "REMOTE_ADDR": "10.1.0.2"}
+
+    seen = _serve_through_hook(["10.1.0.2"], environ)
+
+    assert seen["SCRIPT_NAME"] == "/prod-flask-k8s"
+
+
+@pytest.mark.parametrize(
+    ("trusted", "environ"),
+    [
+        (["127.0.0.1"], {"HTTP_X_FORWARDED_PREFIX": "/x", "REMOTE_ADDR": "10.9.9.9"}),
+        (["*"], {"HTTP_X_FORWARDED_PREFIX": "x", "REMOTE_ADDR": "10.9.9.9"}),
+        (["*"], {"REMOTE_ADDR": "10.9.9.9"}),
+    ],
+)
+def test_a_prefix_from_anyone_else_or_not_a_path_is_ignored(trusted, environ):
+    assert "SCRIPT_NAME" not in _serve_through_hook(trusted, environ)
