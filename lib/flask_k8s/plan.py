@@ -20,6 +20,8 @@ class RockFacts:
     services: collections.abc.Mapping[str, collections.abc.Mapping[str, typing.Any]]
     # The names in the app directory, to find a migration script.
     app_files: frozenset[str] = frozenset()
+    # The log targets in the container's plan: Pebble can't remove one, only disable it.
+    log_targets: frozenset[str] = frozenset()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +47,21 @@ def candidate_config_path(workload: spec.WorkloadSpec) -> str:
     return f"{workload.state_dir}/gunicorn.conf.py.candidate"
 
 
+def log_targets(
+    charm_state: state.CharmState, rock: RockFacts
+) -> dict[str, dict[str, typing.Any]]:
+    """The state's log targets, and the container's other ones switched off."""
+    targets = {name: dict(target) for name, target in charm_state.log_targets.items()}
+    for name in rock.log_targets - set(targets):
+        targets[name] = {
+            "override": "replace",
+            "type": "loki",
+            "location": "http://localhost/removed",
+            "services": ["-all"],
+        }
+    return targets
+
+
 def build(
     charm_state: state.CharmState, rock: RockFacts, workload: spec.WorkloadSpec
 ) -> WorkloadPlan:
@@ -53,6 +70,7 @@ def build(
     layer = pebble_plan.build_layer(
         rock.services, env, charm_state.webserver, charm_state.is_leader, workload
     )
+    layer["log-targets"] = log_targets(charm_state, rock)
     command = str(layer["services"][workload.service].get("command", ""))
     python = gunicorn.interpreter(command)
     checks = [tuple(gunicorn.check_command(command, candidate_config_path(workload)))]

@@ -10,6 +10,7 @@ import collections.abc
 import dataclasses
 import logging
 import socket
+import typing
 
 import ops
 
@@ -24,6 +25,10 @@ class Integrations:
     """What the related applications give the app."""
 
     environment: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # Pebble log targets (logging to Loki).
+    log_targets: collections.abc.Mapping[str, collections.abc.Mapping[str, typing.Any]] = (
+        dataclasses.field(default_factory=dict)
+    )
     # Endpoints whose provider is still answering (the app runs without them meanwhile).
     waiting: tuple[str, ...] = ()
     # Required endpoints that are absent or not ready: the app must not run.
@@ -136,6 +141,7 @@ def collect(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> Integrations:
     from . import integrations  # noqa: PLC0415
 
     env: dict[str, str] = {}
+    log_targets: dict[str, typing.Any] = {}
     waiting: list[str] = []
     missing: list[str] = []
     seen: list[str] = []
@@ -149,8 +155,11 @@ def collect(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> Integrations:
             continue
         module = integrations.load(endpoint.interface)
         ctx = context(charm, workload, name, endpoint.interface)
+        data = snapshot(charm.model, relations[0])
         try:
-            env.update(module.environment(ctx, snapshot(charm.model, relations[0]), read_secret))
+            env.update(module.environment(ctx, data, read_secret))
+            if hasattr(module, "log_targets"):
+                log_targets.update(module.log_targets(ctx, data))
         except relation.NotReady as not_ready:
             logger.info("%s: %s", name, not_ready.message)
             (waiting if endpoint.optional else missing).append(name)
@@ -160,6 +169,7 @@ def collect(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> Integrations:
             ) from None
     return Integrations(
         environment=env,
+        log_targets=log_targets,
         waiting=tuple(sorted(waiting)),
         missing=tuple(sorted(missing)),
         secret_values=tuple(seen),

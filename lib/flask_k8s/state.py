@@ -50,6 +50,10 @@ class CharmState:
     proxy_env: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=_frozen)
     # Variables from related applications (POSTGRESQL_DB_CONNECT_STRING, ...).
     integration_env: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=_frozen)
+    # Pebble log targets, from the logging integration.
+    log_targets: collections.abc.Mapping[str, collections.abc.Mapping[str, typing.Any]] = (
+        dataclasses.field(default_factory=_frozen)
+    )
     # Optional integrations whose provider is still answering.
     waiting: tuple[str, ...] = ()
     peer_fqdns: tuple[str, ...] = ()
@@ -176,6 +180,7 @@ def build(
         user_env=user_env,
         proxy_env=proxy.from_environ(environ or {}),
         integration_env=related.environment,
+        log_targets=related.log_targets,
         waiting=related.waiting,
         peer_fqdns=tuple(unit_fqdn(unit, model_name) for unit in peer_units),
         secret_key=secret_key,

@@ -34,6 +34,7 @@ class Observed:
     rock: plan.RockFacts
     plan_services: collections.abc.Mapping[str, collections.abc.Mapping[str, typing.Any]]
     plan_checks: collections.abc.Mapping[str, collections.abc.Mapping[str, typing.Any]]
+    plan_log_targets: collections.abc.Mapping[str, collections.abc.Mapping[str, typing.Any]]
     gunicorn_config: str | None
     migration_digest: str | None
 
@@ -55,6 +56,7 @@ def observe(container: ops.Container, workload: spec.WorkloadSpec) -> Observed:
     current = container.get_plan()
     plan_services = {name: service.to_dict() for name, service in current.services.items()}
     plan_checks = {name: check.to_dict() for name, check in current.checks.items()}
+    plan_log_targets = {name: target.to_dict() for name, target in current.log_targets.items()}
     record = f"{workload.state_dir}/{ROCK_SERVICES_FILE}"
     recorded = _pull(container, record)
     if recorded is None:
@@ -67,9 +69,14 @@ def observe(container: ops.Container, workload: spec.WorkloadSpec) -> Observed:
     except ops.pebble.APIError:
         app_files = frozenset()
     return Observed(
-        rock=plan.RockFacts(services=rock_services, app_files=app_files),
+        rock=plan.RockFacts(
+            services=rock_services,
+            app_files=app_files,
+            log_targets=frozenset(current.log_targets),
+        ),
         plan_services=plan_services,
         plan_checks=plan_checks,
+        plan_log_targets=plan_log_targets,
         gunicorn_config=_pull(container, workload.gunicorn_config_path),
         migration_digest=_pull(container, f"{workload.state_dir}/{MIGRATION_FILE}"),
     )
@@ -83,6 +90,10 @@ def _layer_changed(observed: Observed, desired: plan.WorkloadPlan) -> bool:
     for name, check in desired.layer.get("checks", {}).items():
         wanted = ops.pebble.Check(name, typing.cast("ops.pebble.CheckDict", check)).to_dict()
         if observed.plan_checks.get(name) != wanted:
+            return True
+    for name, target in desired.layer.get("log-targets", {}).items():
+        raw = typing.cast("ops.pebble.LogTargetDict", target)
+        if observed.plan_log_targets.get(name) != ops.pebble.LogTarget(name, raw).to_dict():
             return True
     return False
 

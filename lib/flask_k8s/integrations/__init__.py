@@ -9,6 +9,9 @@ Every module has the same two functions, both pure (no ops call):
   ``relation.InvalidData`` when the answer is unusable. Never anything else, whatever the
   databags or secrets hold, and no secret value in a message.
 
+Some have more: ``unit_request(context)`` for a unit databag (ingress) and
+``log_targets(context, data)`` for Pebble log targets (logging).
+
 Modules are imported only when a relation of their interface exists, so a charm pays for
 the integrations it uses.
 """
@@ -34,6 +37,7 @@ MODULES = {
     "http_proxy": "http_proxy",
     "tracing": "tracing",
     "ingress": "ingress",
+    "loki_push_api": "loki",
 }
 
 

@@ -1,0 +1,85 @@
+"""logging (loki_push_api): Pebble forwards every service's output to Loki.
+
+Each Loki unit publishes its push URL in its unit databag (``endpoint = {"url": ...}``); a
+coordinated Loki publishes the same URL from several units, so targets are deduplicated by URL.
+The charm adds one Pebble log target per URL to its layer, for all services, labelled with the
+Juju topology (Pebble adds ``pebble_service`` itself). gunicorn logs to stdout, so its access
+and error logs are forwarded with the rest. The requirer tells Loki its topology in its
+application databag (``metadata``) with its LogQL alert rules (``alert_rules``).
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+import urllib.parse
+
+from . import relation
+
+
+def request(context: relation.Context, local_app: relation.Bag) -> dict[str, str]:
+    """Our topology and alert rules, for Loki's ruler."""
+    metadata = {
+        "model": context.model_name,
+        "model_uuid": context.model_uuid,
+        "application": context.app_name,
+        "unit": context.unit_name,
+        "charm_name": context.charm_name,
+    }
+    return {
+        "metadata": json.dumps(metadata, sort_keys=True),
+        "alert_rules": json.dumps({"groups": []}, sort_keys=True),
+    }
+
+
+def _push_url(bag: relation.Bag) -> str | None:
+    raw = bag.get("endpoint")
+    if not raw:
+        return None
+    try:
+        endpoint = json.loads(raw)
+    except (TypeError, ValueError):
+        raise relation.InvalidData("a unit's endpoint is not valid JSON") from None
+    url = endpoint.get("url") if isinstance(endpoint, dict) else None
+    if not isinstance(url, str):
+        raise relation.InvalidData("a unit's endpoint has no url")
+    try:
+        parsed = urllib.parse.urlparse(url)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise relation.InvalidData("a unit's endpoint url is not an http(s) URL")
+    return url
+
+
+def log_targets(
+    context: relation.Context, data: relation.RemoteData
+) -> dict[str, dict[str, typing.Any]]:
+    """One Pebble log target per distinct push URL, named after the first unit giving it."""
+    labels = {"product": "Juju", "charm": context.charm_name, **context.topology}
+    labels.pop("juju_charm", None)
+    targets: dict[str, dict[str, typing.Any]] = {}
+    urls: set[str] = set()
+    for unit in sorted(data.units, key=lambda name: (len(name), name)):
+        url = _push_url(data.units[unit])
+        if url is None or url in urls:
+            continue
+        urls.add(url)
+        targets[unit] = {
+            "override": "replace",
+            "type": "loki",
+            "location": url,
+            "services": ["all"],
+            "labels": {key: value for key, value in labels.items() if value},
+        }
+    if not targets:
+        raise relation.NotReady("waiting for Loki to publish its push URL")
+    return targets
+
+
+def environment(
+    context: relation.Context, data: relation.RemoteData, read_secret: relation.SecretReader
+) -> dict[str, str]:
+    """No variables: logs leave through Pebble. Checks the answer like ``log_targets``."""
+    log_targets(context, data)
+    return {}

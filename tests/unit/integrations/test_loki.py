@@ -1,0 +1,115 @@
+"""logging: Pebble log targets for every Loki push URL, labelled with the Juju topology."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+from ops import testing
+
+from flask_k8s.integrations import loki, relation
+
+CONTEXT = relation.Context(
+    endpoint="logging",
+    interface="loki_push_api",
+    app_name="flask-k8s",
+    model_name="prod",
+    model_uuid="1234",
+    unit_name="flask-k8s/0",
+    charm_name="flask-k8s",
+)
+LABELS = {
+    "product": "Juju",
+    "charm": "flask-k8s",
+    "juju_model": "prod",
+    "juju_model_uuid": "1234",
+    "juju_application": "flask-k8s",
+    "juju_unit": "flask-k8s/0",
+}
+
+
+def loki_units(*urls: str) -> dict[str, dict[str, str]]:
+    """What Loki units write: each its push URL, JSON in `endpoint`."""
+    return {f"loki/{n}": {"endpoint": json.dumps({"url": url})} for n, url in enumerate(urls)}
+
+
+def targets(units: dict[str, dict[str, str]]) -> dict:
+    return loki.log_targets(CONTEXT, relation.RemoteData(relation_id=1, units=units))
+
+
+def test_one_target_per_loki_unit_for_all_services_with_topology_labels():
+    result = targets(loki_units("http://loki-0:3100/loki/api/v1/push", "http://loki-1:3100/p"))
+
+    assert result == {
+        "loki/0": {
+            "override": "replace",
+            "type": "loki",
+            "location": "http://loki-0:3100/loki/api/v1/push",
+            "services": ["all"],
+            "labels": LABELS,
+        },
+        "loki/1": {**result["loki/0"], "location": "http://loki-1:3100/p"},
+    }
+
+
+def test_units_publishing_the_same_url_give_one_target():
+    result = targets(loki_units("http://loki:3100/push", "http://loki:3100/push"))
+
+    assert list(result) == ["loki/0"]
+
+
+def test_units_sort_by_number():
+    units = {f"loki/{n}": {"endpoint": json.dumps({"url": f"http://l{n}/p"})} for n in (10, 2)}
+
+    assert list(targets(units)) == ["loki/2", "loki/10"]
+
+
+def test_no_url_yet_is_waited_for():
+    with pytest.raises(relation.NotReady):
+        targets({"loki/0": {}})
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["nope", "[]", '{"url": 1}', '{"url": "loki:3100"}', '{"url": "http://[x"}']
+)
+def test_an_unusable_endpoint_is_invalid_data(endpoint):
+    with pytest.raises(relation.InvalidData):
+        targets({"loki/0": {"endpoint": endpoint}})
+
+
+def test_request_tells_loki_our_topology():
+    request = loki.request(CONTEXT, {})
+
+    assert json.loads(request["metadata"]) == {
+        "model": "prod",
+        "model_uuid": "1234",
+        "application": "flask-k8s",
+        "unit": "flask-k8s/0",
+        "charm_name": "flask-k8s",
+    }
+    assert json.loads(request["alert_rules"]) == {"groups": []}
+
+
+def test_log_targets_reach_the_pebble_layer_and_are_switched_off_when_loki_goes(ctx, state):
+    rel = testing.Relation(
+        "logging",
+        remote_app_name="loki",
+        remote_units_data={0: loki_units("http://l/p")["loki/0"]},
+    )
+    state = dataclasses.replace(state, relations={*state.relations, rel})
+
+    out = ctx.run(ctx.on.relation_changed(rel, remote_unit=0), state)
+
+    target = out.get_container("flask-app").plan.log_targets["loki/0"]
+    assert target.location == "http://l/p"
+    assert target.services == ["all"]
+    assert target.labels["juju_application"] == "flask-k8s"
+    assert json.loads(out.get_relation(rel.id).local_app_data["metadata"])["model"] == (
+        "test-model"
+    )
+
+    gone = ctx.run(ctx.on.relation_broken(out.get_relation(rel.id)), out)
+
+    assert gone.get_container("flask-app").plan.log_targets["loki/0"].services == ["-all"]
+    assert gone.unit_status == testing.ActiveStatus()
