@@ -4,7 +4,9 @@
 # - Pebble and the statsd exporter, built from the Go module proxy at pinned versions;
 # - a stand-in for the rock's files under /opt/flask-k8s: the rock's Python with gunicorn and
 #   the example app's requirements, the statsd exporter and its mapping;
-# - the rock's user, _daemon_.
+# - the rock's user, _daemon_;
+# - PostgreSQL and Redis from Debian's packages, for the integration tests (which start
+#   their own throwaway servers: the system services are not started).
 # Must run as root, like Pebble in a workload container.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +31,33 @@ if ! python3 -m uv --version >/dev/null 2>&1; then
     python3 -m pip install --quiet --disable-pip-version-check uv
 fi
 uv() { python3 -m uv "$@"; }
+
+# Debian's servers, installed only when missing. Their packages would start the system
+# services; a policy-rc.d that refuses keeps them stopped (one already there is kept).
+apt_missing=()
+command -v redis-server >/dev/null || apt_missing+=(redis-server)
+if ! dpkg-query -W -f='${Status}' postgresql 2>/dev/null | grep -q "install ok installed" ||
+    ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+    apt_missing+=(postgresql)
+fi
+if [ ${#apt_missing[@]} -gt 0 ]; then
+    log "installing ${apt_missing[*]} from Debian's packages"
+    policy=/usr/sbin/policy-rc.d
+    own_policy=
+    if [ ! -e "$policy" ]; then
+        own_policy=1
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 0755 "$policy"
+        trap 'rm -f "$policy"' EXIT
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${apt_missing[@]}" >/dev/null
+    if [ -n "$own_policy" ]; then
+        rm -f "$policy"
+        trap - EXIT
+    fi
+fi
 
 log "syncing the development environment"
 uv sync --frozen --quiet

@@ -1,7 +1,9 @@
 """An example 12-factor Flask app: all of its settings come from the environment.
 
 flask-k8s hands it FLASK_* variables; ``from_prefixed_env`` loads them into ``app.config``
-(JSON values such as ``true`` and ``3`` become Python values).
+(JSON values such as ``true`` and ``3`` become Python values). Related databases come as
+connection URLs (POSTGRESQL_DB_CONNECT_STRING, REDIS_DB_CONNECT_STRING); without them the app
+still runs and only the pages that need them answer 503.
 """
 
 import hashlib
@@ -71,3 +73,61 @@ def migrations():
 def status(code):
     """Answer with any status code, to generate 4xx and 5xx traffic."""
     return flask.Response(f"status {code}\n", status=code)
+
+
+def _unavailable(variable):
+    """503 naming the variable: the app runs without the integration, the page does not."""
+    message = f"{variable} is not set: integrate the charm with a provider"
+    return flask.jsonify(error=message), 503
+
+
+def _failed(service, error):
+    """503 with the first line of the client's error (libpq and redis-py show no password)."""
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return flask.jsonify(error=f"{service}: {reason}"), 503
+
+
+@app.route("/db", methods=["GET", "POST"])
+def db():
+    """Notes in PostgreSQL: POST /db?note=... adds one, GET lists them.
+
+    POSTGRESQL_DB_CONNECT_STRING is a postgresql:// URI with percent-encoded credentials,
+    which psycopg (libpq) takes as it is. migrate.sh created the table.
+    """
+    url = os.environ.get("POSTGRESQL_DB_CONNECT_STRING")
+    if not url:
+        return _unavailable("POSTGRESQL_DB_CONNECT_STRING")
+    # Imported on first use: each client takes longer to import than Flask, and gunicorn
+    # loads the app for every check and worker.
+    import psycopg  # noqa: PLC0415
+
+    try:
+        with psycopg.connect(url, connect_timeout=5) as connection:
+            if flask.request.method == "POST":
+                note = flask.request.args.get("note", "")
+                connection.execute("INSERT INTO notes (body) VALUES (%s)", (note,))
+            user, database = connection.execute(
+                "SELECT current_user, current_database()"
+            ).fetchone()
+            notes = [row[0] for row in connection.execute("SELECT body FROM notes ORDER BY id")]
+    except psycopg.Error as error:
+        return _failed("PostgreSQL", error)
+    return flask.jsonify(user=user, database=database, notes=notes)
+
+
+@app.route("/cache/<key>", methods=["GET", "POST"])
+def cache(key):
+    """A value in Redis: POST /cache/<key>?value=... sets it, GET reads it (null if unset)."""
+    url = os.environ.get("REDIS_DB_CONNECT_STRING")
+    if not url:
+        return _unavailable("REDIS_DB_CONNECT_STRING")
+    import redis  # noqa: PLC0415 (see db)
+
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=5, decode_responses=True)
+        if flask.request.method == "POST":
+            client.set(f"flask-app:{key}", flask.request.args.get("value", ""))
+        value = client.get(f"flask-app:{key}")
+    except redis.RedisError as error:
+        return _failed("Redis", error)
+    return flask.jsonify(key=key, value=value)

@@ -4,4 +4,25 @@
 set -euo pipefail
 
 log="${MIGRATIONS_LOG:-/tmp/flask-app-migrations.log}"
-echo "migrated as $(id -un) with token=${FLASK_TOKEN:-} at $(date -u +%FT%TZ)" >> "$log"
+
+# With a PostgreSQL integration, create the app's table. `python3` is the rock's, which has
+# the app's requirements (psycopg); the URL holds the credentials, percent-encoded.
+database=
+if [ -n "${POSTGRESQL_DB_CONNECT_STRING:-}" ]; then
+    python3 - <<'EOF'
+import os
+
+import psycopg
+
+with psycopg.connect(os.environ["POSTGRESQL_DB_CONNECT_STRING"], connect_timeout=10) as db:
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS notes ("
+        " id serial PRIMARY KEY,"
+        " body text NOT NULL,"
+        " created_at timestamptz NOT NULL DEFAULT now())"
+    )
+EOF
+    database=" database=${POSTGRESQL_DB_NAME:-}"
+fi
+
+echo "migrated as $(id -un) with token=${FLASK_TOKEN:-} at $(date -u +%FT%TZ)$database" >> "$log"

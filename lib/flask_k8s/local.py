@@ -15,6 +15,7 @@ installs it under /opt/flask-k8s. Needs root, as Pebble does in a container.
 from __future__ import annotations
 
 import argparse
+import collections.abc
 import dataclasses
 import os
 import pathlib
@@ -30,7 +31,7 @@ import typing
 import ops
 import yaml
 
-from . import config, secrets, spec, state, status, workload
+from . import config, relations, secrets, spec, state, status, workload
 
 PREFIX = pathlib.Path(os.environ.get("FLASK_K8S_PREFIX", "/opt/flask-k8s"))
 
@@ -42,14 +43,19 @@ class Rock:
     prefix: pathlib.Path = PREFIX
 
     @property
+    def bin_dir(self) -> pathlib.Path:
+        """The rock's programs: its Python, gunicorn and the statsd exporter."""
+        return self.prefix / "rock" / "bin"
+
+    @property
     def python(self) -> pathlib.Path:
         """The rock's Python, with gunicorn and the app's requirements."""
-        return self.prefix / "rock" / "bin" / "python3"
+        return self.bin_dir / "python3"
 
     @property
     def exporter(self) -> pathlib.Path:
         """The statsd exporter binary."""
-        return self.prefix / "rock" / "bin" / "statsd_exporter"
+        return self.bin_dir / "statsd_exporter"
 
     @property
     def mapping(self) -> pathlib.Path:
@@ -136,8 +142,13 @@ class Pebble:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, log: typing.IO[bytes] | int = subprocess.DEVNULL) -> None:
-        """Start ``pebble run --hold``, as Juju does, and wait for its API."""
-        env = {**os.environ, "PEBBLE": str(self.directory)}
+        """Start ``pebble run --hold``, as Juju does, and wait for its API.
+
+        The rock's programs come first on the PATH that services and execs inherit, as in a
+        rock, where ``python3`` in a migration script is the Python with the app's packages.
+        """
+        path = os.pathsep.join([str(self.rock.bin_dir), os.environ.get("PATH", os.defpath)])
+        env = {**os.environ, "PEBBLE": str(self.directory), "PATH": path}
         self.process = subprocess.Popen(
             [str(self.rock.pebble), "run", "--hold"],
             env=env,
@@ -185,8 +196,13 @@ def local_state(
     options: dict[str, config.OptionMeta] | None = None,
     environ: dict[str, str] | None = None,
     is_leader: bool = True,
+    *,
+    integrations: collections.abc.Callable[[], relations.Integrations] | None = None,
 ) -> state.CharmState:
-    """A CharmState from plain config values, with the charm's own validation."""
+    """A CharmState from plain config values, with the charm's own validation.
+
+    ``integrations`` stands in for the related applications (no Juju relations here).
+    """
 
     def no_secrets(option: str, _: str) -> dict[str, str]:
         raise status.Blocked(f"invalid config: {option} is a Juju secret; not available locally")
@@ -203,6 +219,7 @@ def local_state(
         unit_name="flask-k8s/0",
         is_leader=is_leader,
         environ=environ if environ is not None else {},
+        integrations=integrations,
     )
 
 

@@ -12,6 +12,11 @@ import collections.abc
 import json
 import os
 import pathlib
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
 import time
 import typing
 import urllib.error
@@ -20,7 +25,7 @@ import urllib.request
 import ops
 import pytest
 
-from flask_k8s import local, secrets, spec, status, workload
+from flask_k8s import local, relations, secrets, spec, status, workload
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLE_APP = REPO / "examples" / "flask-app"
@@ -55,11 +60,20 @@ class Workload:
         self.container = self.pebble.container()
         self.secret_key = secrets.new_key()
 
-    def reconcile(self, **values: typing.Any) -> str:
-        """Apply the charm's plan for these config values; returns the resulting status."""
+    def reconcile(
+        self, related: relations.Integrations | None = None, **values: typing.Any
+    ) -> str:
+        """Apply the charm's plan for these config values; returns the resulting status.
+
+        ``related`` stands in for ``relations.collect``: what related applications give.
+        """
         config = {"flask-preferred-url-scheme": "HTTPS", **values}
         try:
-            state = local.local_state(config, self.secret_key)
+            state = local.local_state(
+                config,
+                self.secret_key,
+                integrations=None if related is None else (lambda: related),
+            )
             workload.reconcile(self.container, state, spec.FLASK)
         except status.StatusError as error:
             return f"{type(error).__name__.lower()}: {error.message}"
@@ -141,3 +155,206 @@ def wait_until(
 
 def service_running(container: ops.Container, name: str) -> bool:
     return container.get_service(name).is_running()
+
+
+def request(method: str, path: str, timeout: float = 30) -> tuple[int, dict[str, typing.Any]]:
+    """Any request to the app, waiting for it to serve: the status and the JSON answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            req = urllib.request.Request(URL + path, method=method)  # noqa: S310
+            with urllib.request.urlopen(req, timeout=10) as response:  # noqa: S310
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+# Real backing services: throwaway PostgreSQL and Redis servers from Debian's packages
+# (`make setup` installs them), on free ports of 127.0.0.1, for the whole session.
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def as_postgres(
+    *command: str | pathlib.Path, cwd: pathlib.Path, check: bool = True, **kwargs: typing.Any
+) -> str:
+    """Run a PostgreSQL program as the `postgres` user (initdb and postgres refuse root)."""
+    result = subprocess.run(
+        [str(part) for part in command],
+        user="postgres",
+        group="postgres",
+        extra_groups=[],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        **kwargs,
+    )
+    if check and result.returncode != 0:
+        pytest.fail(f"{pathlib.Path(command[0]).name} failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+class Postgresql:
+    """A PostgreSQL cluster in a temporary directory, listening on 127.0.0.1:``port``.
+
+    TCP connections must give a password (SCRAM); the test itself connects as the superuser
+    through the Unix socket in the directory, where `postgres` is trusted.
+    """
+
+    def __init__(self, bin_dir: pathlib.Path, directory: pathlib.Path):
+        self.bin_dir = bin_dir
+        self.directory = directory
+        self.data = directory / "data"
+        self.port = free_port()
+
+    def start(self) -> None:
+        as_postgres(
+            self.bin_dir / "initdb",
+            "--pgdata",
+            self.data,
+            "--username=postgres",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+            "--no-instructions",
+            cwd=self.directory,
+        )
+        options = (
+            f"-c port={self.port} -c listen_addresses=127.0.0.1 "
+            f"-c unix_socket_directories={self.directory} -c fsync=off"
+        )
+        as_postgres(
+            self.bin_dir / "pg_ctl",
+            "start",
+            "--wait",
+            "--pgdata",
+            self.data,
+            "--log",
+            self.directory / "server.log",
+            "-o",
+            options,
+            cwd=self.directory,
+        )
+
+    def stop(self) -> None:
+        """Stop the server if it runs."""
+        as_postgres(
+            self.bin_dir / "pg_ctl",
+            "stop",
+            "--wait",
+            "--mode=immediate",
+            "--pgdata",
+            self.data,
+            cwd=self.directory,
+            check=False,
+        )
+
+    def sql(self, statement: str, database: str = "postgres") -> str:
+        """Run SQL as the superuser; the rows, one a line, fields separated by `|`."""
+        return as_postgres(
+            self.bin_dir / "psql",
+            "--no-psqlrc",
+            "--quiet",
+            "--tuples-only",
+            "--no-align",
+            "--set=ON_ERROR_STOP=1",
+            f"--host={self.directory}",
+            f"--port={self.port}",
+            "--username=postgres",
+            f"--dbname={database}",
+            cwd=self.directory,
+            input=statement,
+        ).strip()
+
+
+@pytest.fixture(scope="session")
+def postgresql() -> collections.abc.Iterator[Postgresql]:
+    """A PostgreSQL server from Debian's packages, for the session."""
+    found = sorted(
+        pathlib.Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda path: int(path.parts[-3]) if path.parts[-3].isdigit() else 0,
+    )
+    if not found:
+        pytest.fail("PostgreSQL is not installed (/usr/lib/postgresql/*/bin); run `make setup`")
+    directory = pathlib.Path(tempfile.mkdtemp(prefix="flask-k8s-postgresql-"))
+    user = pwd.getpwnam("postgres")
+    os.chown(directory, user.pw_uid, user.pw_gid)
+    server = Postgresql(found[-1].parent, directory)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+class Redis:
+    """A redis-server on 127.0.0.1:``port``, keeping nothing on disk."""
+
+    def __init__(self, server: str, cli: str, directory: pathlib.Path):
+        self.cli = cli
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [
+                server,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--dir",
+                str(directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def command(self, *args: str) -> str:
+        """A redis-cli command against this server; its raw answer."""
+        result = subprocess.run(
+            [self.cli, "-h", "127.0.0.1", "-p", str(self.port), "--raw", *args],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def redis() -> collections.abc.Iterator[Redis]:
+    """A Redis server from Debian's packages, for the session."""
+    server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
+    if server is None or cli is None:
+        pytest.fail("Redis is not installed (redis-server, redis-cli); run `make setup`")
+    directory = pathlib.Path(tempfile.mkdtemp(prefix="flask-k8s-redis-"))
+    instance = Redis(server, cli, directory)
+    try:
+        wait_until(lambda: instance.command("PING") == "PONG", "redis-server to answer")
+        yield instance
+    finally:
+        instance.stop()
+        shutil.rmtree(directory, ignore_errors=True)
