@@ -23,6 +23,12 @@ def index():
     return "Hello from a Flask app run by flask-k8s\n"
 
 
+@app.route("/url")
+def url():
+    """The app's own external URL, as url_for builds it behind an ingress."""
+    return flask.jsonify(url=flask.url_for("index", _external=True))
+
+
 @app.route("/token")
 def token():
     """The user-defined `token` option, which flask-k8s passes as FLASK_TOKEN."""
