@@ -38,9 +38,14 @@ class Waiting(StatusError):
 def redact(text: str, secrets: tuple[str, ...]) -> str:
     """Replace every secret value in ``text``, so program output can go in a status."""
     for value in sorted(secrets, key=len, reverse=True):
-        if len(value) >= 4:
+        if len(value) >= 4 and value.lower() not in _PLAIN_WORDS and not value.isdigit():
             text = text.replace(value, "***")
     return text
+
+
+# Values that secrets hold besides credentials (secret-tls has "true"): hiding every such word
+# would garble messages and protect nothing.
+_PLAIN_WORDS = frozenset({"true", "false", "none", "null"})
 
 
 class Missing(Blocked):

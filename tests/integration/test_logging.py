@@ -36,17 +36,15 @@ class Receiver(http.server.ThreadingHTTPServer):
 
 
 class PushHandler(http.server.BaseHTTPRequestHandler):
-    server: Receiver
-
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         if self.headers.get("Content-Encoding") == "gzip":
             body = gzip.decompress(body)
-        self.server.streams.extend(json.loads(body)["streams"])
+        typing.cast("Receiver", self.server).streams.extend(json.loads(body)["streams"])
         self.send_response(204)
         self.end_headers()
 
-    def log_message(self, *args: typing.Any) -> None:
+    def log_message(self, format: str, *args: typing.Any) -> None:
         pass
 
 

@@ -82,3 +82,11 @@ def test_redact_leaves_values_too_short_to_be_secret():
 
 def test_redact_without_secrets_changes_nothing():
     assert status.redact("plain text", ()) == "plain text"
+
+
+def test_redact_leaves_plain_words_and_numbers_that_secrets_also_hold():
+    text = "tls is true on port 5432 for user hunter2x"
+
+    assert status.redact(text, ("true", "5432", "hunter2x")) == (
+        "tls is true on port 5432 for user ***"
+    )

@@ -1,0 +1,80 @@
+"""rabbitmq: rabbitmq-k8s and the rabbitmq-server machine charm, which answer differently.
+
+We ask (leader, application bag) for a user named after the application on the vhost
+``/``. rabbitmq-k8s answers in its application bag (``hostname``, ``password``);
+rabbitmq-server answers in each unit's bag and leaves the application bag empty: the
+first unit by number that has both is used. There are no secrets: the password is in the
+bag. The port is AMQP's 5672.
+
+Variables, as paas-charm names them: ``RABBITMQ_CONNECT_STRING``
+(``amqp://flask-k8s:pw@rabbitmq-k8s:5672/%2F``) and its parts, ``RABBITMQ_VHOST`` (``/``,
+unquoted) and ``RABBITMQ_CONNECT_STRINGS`` (one URL per unit hostname, else the
+application's, comma-joined). Unlike paas-charm's, the credentials are percent-encoded.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import re
+
+from . import relation, urls
+
+VHOST = "/"
+PORT = 5672
+HOST = re.compile(r"[A-Za-z0-9_.:-]+")
+
+
+def request(context: relation.Context, local_app: relation.Bag) -> dict[str, str]:
+    """A user named after the application, on the default vhost."""
+    return {"username": context.app_name, "vhost": VHOST}
+
+
+def _units_in_order(units: collections.abc.Mapping[str, relation.Bag]) -> list[relation.Bag]:
+    """The unit bags by unit number, so every unit of ours picks the same one."""
+
+    def number(name: str) -> tuple[float, str]:
+        suffix = name.rpartition("/")[2]
+        return (int(suffix) if suffix.isascii() and suffix.isdigit() else float("inf"), name)
+
+    return [units[name] for name in sorted(units, key=number)]
+
+
+def _host(bag: relation.Bag) -> str | None:
+    """The ``hostname`` of a bag; InvalidData if it is not a host name or IP address."""
+    value = relation.text_field(bag, "hostname")
+    if value is not None and not HOST.fullmatch(value):
+        raise relation.InvalidData(f"hostname {value!r} is not a host name or IP address")
+    return value
+
+
+def _password(bag: relation.Bag) -> str | None:
+    """The ``password`` of a bag, as sent (a password is not stripped)."""
+    value = bag.get("password")
+    if value is not None and not isinstance(value, str):
+        raise relation.InvalidData("password is not text")
+    return value or None
+
+
+def _url(username: str, password: str, host: str) -> str:
+    server = urls.join_host(host, PORT)
+    url = urls.build("amqp", [server], username=username, password=password)
+    return f"{url}/{urls.quote(VHOST)}"
+
+
+def environment(
+    context: relation.Context, data: relation.RemoteData, read_secret: relation.SecretReader
+) -> dict[str, str]:
+    """``RABBITMQ_*`` from the bag, application's or unit's, that holds host and password."""
+    units = _units_in_order(data.units)
+    answers = ((_host(bag), _password(bag)) for bag in (data.app, *units))
+    host, password = next(((h, p) for h, p in answers if h and p), (None, None))
+    if not host or not password:
+        raise relation.NotReady("waiting for the provider to send hostname and password")
+    username = context.app_name
+    prefix = context.endpoint.upper().replace("-", "_")
+    # No _NAME: the vhost has its own variable.
+    env = urls.variables(prefix, _url(username, password, host), database="")
+    env[f"{prefix}_VHOST"] = VHOST
+    hosts = [name for bag in units if (name := _host(bag))] or [host]
+    env[f"{prefix}_CONNECT_STRINGS"] = ",".join(_url(username, password, h) for h in hosts)
+    return env

@@ -1,0 +1,60 @@
+"""redis: the legacy interface of redis-k8s, an address without credentials.
+
+The requirer writes nothing. Each provider unit writes ``hostname`` (its pod IP) and
+``port``; the application bag's ``leader-host`` names the current master, preferred when
+present. redis-k8s can write the port ``None`` for a moment: that waits, where paas-charm
+needed a regular expression to avoid ``redis://host:None``.
+
+Variables: ``<ENDPOINT>_DB_CONNECT_STRING`` and its parts, e.g. ``REDIS_DB_CONNECT_STRING``
+``redis://10.1.2.3:6379``; no credentials, no ``_NAME``.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import re
+
+from . import database, relation, urls
+
+HOST = re.compile(r"[A-Za-z0-9_.:-]+")
+
+
+def request(context: relation.Context, local_app: relation.Bag) -> dict[str, str]:
+    """Nothing: redis-k8s answers any relation."""
+    return {}
+
+
+def _units_in_order(units: collections.abc.Mapping[str, relation.Bag]) -> list[relation.Bag]:
+    """The unit bags by unit number, so every unit of ours picks the same one."""
+
+    def number(name: str) -> tuple[float, str]:
+        suffix = name.rpartition("/")[2]
+        return (int(suffix) if suffix.isascii() and suffix.isdigit() else float("inf"), name)
+
+    return [units[name] for name in sorted(units, key=number)]
+
+
+def _host(bag: relation.Bag, field: str) -> str | None:
+    """A host name or IP address from ``field``; InvalidData if it is something else."""
+    value = relation.text_field(bag, field)
+    if value is not None and not HOST.fullmatch(value):
+        raise relation.InvalidData(f"{field} {value!r} is not a host name or IP address")
+    return value
+
+
+def environment(
+    context: relation.Context, data: relation.RemoteData, read_secret: relation.SecretReader
+) -> dict[str, str]:
+    """``<ENDPOINT>_DB_*`` from the master's address and the units' port."""
+    units = _units_in_order(data.units)
+    hostnames = (name for unit in units if (name := _host(unit, "hostname")))
+    address = _host(data.app, "leader-host") or next(hostnames, None)
+    # redis-k8s writes the port "None" until it knows it.
+    ports = (port for unit in units if (port := relation.text_field(unit, "port")))
+    port = next((port for port in ports if port != "None"), None)
+    if not address or not port:
+        raise relation.NotReady("waiting for the provider's host and port")
+    if not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
+        raise relation.InvalidData(f"port {port!r} is not a port number")
+    url = urls.build("redis", [urls.join_host(address, int(port))])
+    return urls.variables(database.prefix(context), url)
