@@ -57,9 +57,14 @@ def endpoints(charm: ops.CharmBase) -> list[Endpoint]:
 
 
 def context(
-    charm: ops.CharmBase, workload: spec.WorkloadSpec, endpoint: str, interface: str
+    charm: ops.CharmBase,
+    workload: spec.WorkloadSpec,
+    endpoint: str,
+    interface: str,
+    external_url: str | None = None,
 ) -> relation.Context:
     """What an integration module may know about this charm."""
+    internal = f"http://{charm.app.name}.{charm.model.name}:{workload.port}"
     return relation.Context(
         endpoint=endpoint,
         interface=interface,
@@ -67,12 +72,28 @@ def context(
         model_name=charm.model.name,
         env_prefix=workload.env_prefix,
         config=dict(charm.config),
-        base_url=f"http://{charm.app.name}.{charm.model.name}:{workload.port}",
+        base_url=external_url or internal,
+        external_url=external_url,
         port=workload.port,
         unit_name=charm.unit.name,
         model_uuid=charm.model.uuid,
         charm_name=charm.meta.name,
     )
+
+
+def external_url(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> str | None:
+    """The app's URL from a ready ingress relation, for integrations that need it (OIDC)."""
+    from . import integrations  # noqa: PLC0415
+
+    for endpoint in endpoints(charm):
+        if endpoint.interface != "ingress":
+            continue
+        for rel in charm.model.relations[endpoint.name]:
+            try:
+                return integrations.load("ingress").url(snapshot(charm.model, rel))
+            except (relation.NotReady, relation.InvalidData):
+                continue
+    return None
 
 
 def snapshot(model: ops.Model, rel: ops.Relation) -> relation.RemoteData:
@@ -124,10 +145,11 @@ def publish(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> None:
     from . import integrations  # noqa: PLC0415
 
     leader = charm.unit.is_leader()
+    url = external_url(charm, workload)
     for endpoint in endpoints(charm):
         for rel in charm.model.relations[endpoint.name]:
             module = integrations.load(endpoint.interface)
-            ctx = context(charm, workload, endpoint.name, endpoint.interface)
+            ctx = context(charm, workload, endpoint.name, endpoint.interface, url)
             if hasattr(module, "unit_request"):
                 host, ip = _unit_address(charm, rel)
                 ctx = dataclasses.replace(ctx, unit_host=host, unit_ip=ip)
@@ -146,6 +168,7 @@ def collect(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> Integrations:
     missing: list[str] = []
     seen: list[str] = []
     read_secret = secret_reader(charm.model, seen)
+    url = external_url(charm, workload)
     for endpoint in endpoints(charm):
         name = endpoint.name
         relations = charm.model.relations[name]
@@ -154,7 +177,7 @@ def collect(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> Integrations:
                 missing.append(name)
             continue
         module = integrations.load(endpoint.interface)
-        ctx = context(charm, workload, name, endpoint.interface)
+        ctx = context(charm, workload, name, endpoint.interface, url)
         data = snapshot(charm.model, relations[0])
         try:
             env.update(module.environment(ctx, data, read_secret))

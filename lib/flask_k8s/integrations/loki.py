@@ -38,7 +38,7 @@ def _push_url(bag: relation.Bag) -> str | None:
         return None
     try:
         endpoint = json.loads(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         raise relation.InvalidData("a unit's endpoint is not valid JSON") from None
     url = endpoint.get("url") if isinstance(endpoint, dict) else None
     if not isinstance(url, str):

@@ -7,7 +7,9 @@ space-separated), ``grant_types`` and ``audience`` (JSON lists) and
 endpoints, ``client_id`` and the secret named by ``client_secret_id`` (key ``secret``).
 
 Scopes without the word ``openid`` are not sent (an OIDC login needs it): the relation is
-Blocked, naming the option to fix, and the client stays as it was last registered.
+Blocked, naming the option to fix, and the client stays as it was last registered. Neither is
+a client without an ingress: the redirect URI must be a URL the user's browser reaches, so
+the relation is Blocked until an ingress gives the app its external URL.
 
 Variables are paas-charm's, ``FLASK_<ENDPOINT>_CLIENT_ID`` and so on, except that dashes in
 the endpoint name become underscores (``my-oidc`` gives ``FLASK_MY_OIDC_CLIENT_ID``).
@@ -56,9 +58,9 @@ def prefix(context: relation.Context) -> str:
 
 
 def request(context: relation.Context, local_app: relation.Bag) -> dict[str, str]:
-    """The client to register; nothing while the scopes lack openid."""
+    """The client to register; nothing while the scopes lack openid or there is no ingress."""
     words = scopes(context)
-    if "openid" not in words:
+    if "openid" not in words or context.external_url is None:
         return {}
     return {
         "redirect_uri": redirect_uri(context),
@@ -91,6 +93,10 @@ def environment(
     if "openid" not in words:
         raise relation.InvalidData(
             f"the scopes must include openid; add it to {context.endpoint}-scopes"
+        )
+    if context.external_url is None:
+        raise relation.InvalidData(
+            "the redirect URI needs the app's external URL: integrate an ingress"
         )
     bag = data.app
     client_id = relation.text_field(bag, "client_id")

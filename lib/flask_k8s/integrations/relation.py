@@ -47,6 +47,8 @@ class Context:
     env_prefix: str = "FLASK_"
     config: collections.abc.Mapping[str, typing.Any] = dataclasses.field(default_factory=dict)
     base_url: str = ""
+    # The app's URL from the ingress integration, when there is one (base_url is then it).
+    external_url: str | None = None
     port: int = 8000
     # The Juju topology, for integrations that label what they send (tracing, logs).
     unit_name: str = ""
@@ -106,7 +108,7 @@ def json_field(data: Bag, field: str, kind: type, default: typing.Any = None) ->
         return default
     try:
         value = json.loads(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         raise InvalidData(f"{field} is not valid JSON") from None
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise InvalidData(f"{field} must be a JSON {kind.__name__}")

@@ -28,7 +28,9 @@ def context(
         app_name="flask-k8s",
         model_name="test-model",
         config=DEFAULTS if config is None else config,
-        base_url=kwargs.pop("base_url", BASE_URL),
+        base_url=(base_url := kwargs.pop("base_url", BASE_URL)),
+        # An ingress gives the app its URL, unless a test says there is none.
+        external_url=kwargs.pop("external_url", base_url),
         **kwargs,
     )
 
@@ -277,11 +279,26 @@ def test_any_databag_or_option_gives_variables_or_a_status_never_a_crash(
     assert {"FLASK_OIDC_CLIENT_ID", "FLASK_OIDC_CLIENT_SECRET"} <= set(env)
 
 
+def test_without_an_ingress_no_client_is_asked_for_and_the_relation_blocks():
+    ctx = context(external_url=None)
+
+    assert oauth.request(ctx, {}) == {}
+    with pytest.raises(relation.InvalidData, match="integrate an ingress"):
+        environment(registered().app, registered().secrets, ctx)
+
+
 # Through the charm, against the provider model.
+
+INGRESS = testing.Relation(
+    "ingress",
+    remote_app_data={"ingress": json.dumps({"url": "https://app.example.com/shop"})},
+)
 
 
 @pytest.fixture
 def charm_state(state: testing.State) -> typing.Callable[..., testing.State]:
+    """The ready charm behind an ingress, with these relations, secrets and options."""
+
     def make(
         *relations: testing.Relation,
         secrets: typing.Iterable[testing.Secret] = (),
@@ -289,7 +306,7 @@ def charm_state(state: testing.State) -> typing.Callable[..., testing.State]:
     ):
         return dataclasses.replace(
             state,
-            relations={*state.relations, *relations},
+            relations={*state.relations, INGRESS, *relations},
             secrets={*state.secrets, *secrets},
             config={name.replace("_", "-"): value for name, value in config.items()},
         )
@@ -316,7 +333,7 @@ def test_two_sided_the_registered_client_reaches_the_flask_service(ctx, charm_st
     )
 
     env = flask_env(out)
-    assert request["redirect_uri"] == "http://flask-k8s.test-model:8000/callback"
+    assert request["redirect_uri"] == "https://app.example.com/shop/callback"
     assert env["FLASK_OIDC_CLIENT_ID"] == answer.app["client_id"]
     assert env["FLASK_OIDC_CLIENT_SECRET"] == SECRET
     assert env["FLASK_OIDC_API_BASE_URL"] == "https://iam.example.com"
@@ -333,7 +350,7 @@ def test_the_request_follows_the_options_and_is_kept_across_hooks(ctx, charm_sta
     again = ctx.run(ctx.on.update_status(), first)
 
     bag = first.get_relation(rel.id).local_app_data
-    assert bag["redirect_uri"] == "http://flask-k8s.test-model:8000/auth/cb"
+    assert bag["redirect_uri"] == "https://app.example.com/shop/auth/cb"
     assert bag["scope"] == "openid email"
     assert again.get_relation(rel.id).local_app_data == bag
 
@@ -388,3 +405,16 @@ def test_an_unusable_answer_blocks_without_showing_the_client_secret(ctx, charm_
     assert out.unit_status == testing.BlockedStatus(
         "oidc relation: token_endpoint is not an http(s) URL"
     )
+
+
+def test_without_an_ingress_the_relation_blocks_and_asks_for_no_client(ctx, state):
+    rel = testing.Relation("oidc", remote_app_data=provider.provider_info())
+
+    out = ctx.run(
+        ctx.on.relation_created(rel), dataclasses.replace(state, relations={*state.relations, rel})
+    )
+
+    assert out.unit_status == testing.BlockedStatus(
+        "oidc relation: the redirect URI needs the app's external URL: integrate an ingress"
+    )
+    assert out.get_relation(rel.id).local_app_data == {}
