@@ -7,6 +7,8 @@
 # - the rock's user, _daemon_;
 # - PostgreSQL and Redis from Debian's packages, for the integration tests (which start
 #   their own throwaway servers: the system services are not started).
+# - Prometheus (with promtool) from Debian's package, for the observability tests (which run
+#   /usr/bin/prometheus themselves: the system service is not started either).
 # Must run as root, like Pebble in a workload container.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +38,7 @@ uv() { python3 -m uv "$@"; }
 # services; a policy-rc.d that refuses keeps them stopped (one already there is kept).
 apt_missing=()
 command -v redis-server >/dev/null || apt_missing+=(redis-server)
+{ command -v promtool && command -v prometheus; } >/dev/null || apt_missing+=(prometheus)
 if ! dpkg-query -W -f='${Status}' postgresql 2>/dev/null | grep -q "install ok installed" ||
     ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
     apt_missing+=(postgresql)

@@ -6,7 +6,7 @@ import logging
 
 import ops
 
-from . import relations, secrets, spec, state, status, workload
+from . import observability, relations, secrets, spec, state, status, workload
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,9 @@ class FlaskCharm(ops.CharmBase):
                 relation_events.relation_broken,
             ):
                 framework.observe(event, self._on_event)
+        for name in observability.endpoints(self):
+            framework.observe(on[name].relation_joined, self._on_event)
+            framework.observe(on[name].relation_changed, self._on_event)
         framework.observe(on.secret_remove, self._on_secret_remove)
         framework.observe(on.rotate_secret_key_action, self._on_rotate_secret_key)
 
@@ -68,6 +71,7 @@ class FlaskCharm(ops.CharmBase):
         workload_spec = self.workload_spec
         container = self.unit.get_container(workload_spec.container)
         relations.publish(self, workload_spec)
+        observability.publish(self, workload_spec)
         try:
             charm_state = state.from_charm(self, workload_spec)
         except status.Missing:

@@ -1,0 +1,107 @@
+"""The Juju side of observability: Prometheus scrapes the units, Grafana shows the dashboards.
+
+The bags are computed by the pure modules of ``flask_k8s.cos``, imported only when a
+``metrics-endpoint`` or ``grafana-dashboard`` relation exists, so charms without them pay
+nothing. Keys are written only where they differ, so an unchanged bag fires no
+``relation-changed`` on the other side.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import logging
+import typing
+import uuid
+
+import ops
+
+from . import spec
+
+if typing.TYPE_CHECKING:
+    from .cos import topology
+
+logger = logging.getLogger(__name__)
+
+METRICS = "metrics-endpoint"
+DASHBOARDS = "grafana-dashboard"
+
+
+def endpoints(charm: ops.CharmBase) -> list[str]:
+    """The observability endpoints the charm's metadata declares."""
+    return [name for name in (METRICS, DASHBOARDS) if name in charm.meta.relations]
+
+
+def publish(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> None:
+    """Write the scrape jobs, alert rules and dashboards into every observability relation."""
+    related = {name: charm.model.relations[name] for name in endpoints(charm)}
+    if not any(related.values()):
+        return
+    from .cos import topology  # noqa: PLC0415 (only with an observability relation)
+
+    topo = topology.Topology(
+        model=charm.model.name,
+        model_uuid=charm.model.uuid,
+        application=charm.app.name,
+        unit=charm.unit.name,
+        charm_name=charm.meta.name,
+    )
+    if related.get(METRICS):
+        _publish_metrics(charm, related[METRICS], topo, workload)
+    if related.get(DASHBOARDS) and charm.unit.is_leader():
+        _publish_dashboards(charm, related[DASHBOARDS], topo)
+
+
+def _publish_metrics(
+    charm: ops.CharmBase,
+    relations: list[ops.Relation],
+    topo: topology.Topology,
+    workload: spec.WorkloadSpec,
+) -> None:
+    from .cos import assets, metrics, rules  # noqa: PLC0415
+
+    app_bag: dict[str, str] | None = None
+    if charm.unit.is_leader():
+        files, problems = assets.load(assets.PROMETHEUS_RULES, charm.charm_dir)
+        alert_rules, invalid = rules.alert_rules(files, topo)
+        _warn([*problems, *invalid])
+        app_bag = metrics.app_bag(topo, workload.exporter_port, alert_rules)
+    fqdn = metrics.unit_fqdn(charm.unit.name, charm.model.name)
+    for rel in relations:
+        if app_bag is not None:
+            _update(rel.data[charm.app], app_bag)
+        address = metrics.unit_address(_binding_address(charm, rel), fqdn)
+        _update(rel.data[charm.unit], metrics.unit_bag(charm.unit.name, address, fqdn))
+
+
+def _publish_dashboards(
+    charm: ops.CharmBase, relations: list[ops.Relation], topo: topology.Topology
+) -> None:
+    from .cos import assets, dashboards  # noqa: PLC0415
+
+    files, problems = assets.load(assets.DASHBOARDS, charm.charm_dir)
+    wanted, invalid = dashboards.templates(files, topo)
+    _warn([*problems, *invalid])
+    for rel in relations:
+        bag = rel.data[charm.app]
+        _update(bag, dashboards.app_bag(wanted, bag.get("dashboards"), lambda: str(uuid.uuid4())))
+
+
+def _binding_address(charm: ops.CharmBase, rel: ops.Relation) -> str | None:
+    try:
+        binding = charm.model.get_binding(rel)
+        address = binding.network.ingress_address if binding is not None else None
+    except ops.ModelError:
+        logger.info("no network binding for %s yet", rel.name)
+        return None
+    return None if address is None else str(address)
+
+
+def _update(bag: ops.RelationDataContent, wanted: collections.abc.Mapping[str, str]) -> None:
+    for key, value in wanted.items():
+        if bag.get(key) != value:
+            bag[key] = value
+
+
+def _warn(problems: list[str]) -> None:
+    for problem in problems:
+        logger.warning("observability: %s", problem)

@@ -1,0 +1,53 @@
+"""The prometheus_scrape provider's bags."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from flask_k8s.cos import metrics, topology
+
+TOPOLOGY = topology.Topology("m", "uuid-1", "shop", "shop/2", "flask-k8s")
+
+
+def test_the_app_bag_names_the_exporter_port_on_every_unit_and_the_topology():
+    bag = metrics.app_bag(TOPOLOGY, 9200, {"groups": [{"name": "g", "rules": []}]})
+
+    assert json.loads(bag["scrape_jobs"]) == [
+        {"metrics_path": "/metrics", "static_configs": [{"targets": ["*:9200"]}]}
+    ]
+    assert json.loads(bag["scrape_metadata"]) == {
+        "model": "m",
+        "model_uuid": "uuid-1",
+        "application": "shop",
+        "unit": "shop/2",
+        "charm_name": "flask-k8s",
+    }
+    assert json.loads(bag["alert_rules"]) == {"groups": [{"name": "g", "rules": []}]}
+
+
+def test_the_fqdn_is_the_units_pod_in_the_headless_service():
+    assert metrics.unit_fqdn("shop/2", "prod") == "shop-2.shop-endpoints.prod.svc.cluster.local"
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("10.1.2.3", "10.1.2.3"),
+        ("fd00::1", "fd00::1"),
+        ("shop.example.com", "fqdn"),
+        ("", "fqdn"),
+        (None, "fqdn"),
+    ],
+)
+def test_the_unit_address_is_its_ip_or_else_its_fqdn(address, expected):
+    assert metrics.unit_address(address, "fqdn") == expected
+
+
+def test_the_unit_bag_says_where_and_who_the_unit_is():
+    assert metrics.unit_bag("shop/2", "10.1.2.3", "f") == {
+        "prometheus_scrape_unit_address": "10.1.2.3",
+        "prometheus_scrape_unit_name": "shop/2",
+        "prometheus_scrape_unit_fqdn": "f",
+    }
