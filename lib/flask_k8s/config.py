@@ -74,6 +74,11 @@ class Problems:
             raise status.Blocked("; ".join(parts))
 
 
+def load_yaml(text: str) -> typing.Any:
+    """Safe YAML, with libyaml's C loader when PyYAML has it (about ten times faster)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+
+
 def load_options(charm_dir: pathlib.Path) -> dict[str, OptionMeta]:
     """The charm's declared options, read from its packed config.yaml or its charmcraft.yaml.
 
@@ -82,11 +87,11 @@ def load_options(charm_dir: pathlib.Path) -> dict[str, OptionMeta]:
     raw: typing.Any = None
     config_yaml = charm_dir / "config.yaml"
     if config_yaml.exists():
-        raw = yaml.safe_load(config_yaml.read_text())
+        raw = load_yaml(config_yaml.read_text())
     else:
         charmcraft_yaml = charm_dir / "charmcraft.yaml"
         if charmcraft_yaml.exists():
-            raw = (yaml.safe_load(charmcraft_yaml.read_text()) or {}).get("config")
+            raw = (load_yaml(charmcraft_yaml.read_text()) or {}).get("config")
     options = (raw or {}).get("options") or {}
     return {
         name: OptionMeta(

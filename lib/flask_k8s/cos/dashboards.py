@@ -29,8 +29,12 @@ class InvalidDashboard(ValueError):
 
 
 def compress(text: str) -> str:
-    """LZMA, then base64: how ``grafana_dashboard`` carries a dashboard's JSON."""
-    return base64.b64encode(lzma.compress(text.encode("utf-8"))).decode("ascii")
+    """LZMA, then base64: how ``grafana_dashboard`` carries a dashboard's JSON.
+
+    Preset 0: a dashboard compresses almost as well as with the default preset 6, in a tenth
+    of the time and without 16 MiB more memory on every hook with a grafana relation.
+    """
+    return base64.b64encode(lzma.compress(text.encode("utf-8"), preset=0)).decode("ascii")
 
 
 def decompress(data: str) -> str:

@@ -16,6 +16,7 @@ import typing
 
 import yaml
 
+from .. import config
 from . import assets, promql, topology
 
 
@@ -30,7 +31,7 @@ class InvalidRules(ValueError):
 def parse(name: str, text: str, topo: topology.Topology) -> list[dict[str, typing.Any]]:
     """The rule groups of one file, ready for ``alert_rules``; raises ``InvalidRules``."""
     try:
-        data = yaml.safe_load(text)
+        data = config.load_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
