@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import urllib.parse
 
 from . import relation
 
@@ -47,11 +46,7 @@ def url(data: relation.RemoteData) -> str:
     value = answer.get("url")
     if not isinstance(value, str):
         raise relation.InvalidData("ingress has no url")
-    try:
-        parsed = urllib.parse.urlparse(value)
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc:
+    if not relation.is_http_url(value):
         raise relation.InvalidData("ingress url is not an http(s) URL")
     return value
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import typing
-import urllib.parse
 
 from . import relation
 
@@ -43,11 +42,7 @@ def _push_url(bag: relation.Bag) -> str | None:
     url = endpoint.get("url") if isinstance(endpoint, dict) else None
     if not isinstance(url, str):
         raise relation.InvalidData("a unit's endpoint has no url")
-    try:
-        parsed = urllib.parse.urlparse(url)
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc:
+    if not relation.is_http_url(url):
         raise relation.InvalidData("a unit's endpoint url is not an http(s) URL")
     return url
 

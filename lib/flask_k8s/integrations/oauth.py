@@ -18,7 +18,6 @@ the endpoint name become underscores (``my-oidc`` gives ``FLASK_MY_OIDC_CLIENT_I
 from __future__ import annotations
 
 import json
-import urllib.parse
 
 from . import relation
 
@@ -71,20 +70,6 @@ def request(context: relation.Context, local_app: relation.Bag) -> dict[str, str
     }
 
 
-def url(bag: relation.Bag, field: str) -> str | None:
-    """An http(s) URL field, or None when absent."""
-    value = relation.text_field(bag, field)
-    if value is None:
-        return None
-    try:
-        parsed = urllib.parse.urlsplit(value)
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise relation.InvalidData(f"{field} is not an http(s) URL")
-    return value
-
-
 def environment(
     context: relation.Context, data: relation.RemoteData, read_secret: relation.SecretReader
 ) -> dict[str, str]:
@@ -113,12 +98,12 @@ def environment(
         f"{name}_CLIENT_KWARGS": json.dumps({"scope": " ".join(words)}),
     }
     for field, suffix in REQUIRED_URLS.items():
-        value = url(bag, field)
+        value = relation.url_field(bag, field)
         if value is None:
             raise relation.InvalidData(f"the provider sent no {field}")
         env[f"{name}_{suffix}"] = value
     for field, suffix in OPTIONAL_URLS.items():
-        value = url(bag, field)
+        value = relation.url_field(bag, field)
         if value is not None:
             env[f"{name}_{suffix}"] = value
     return env

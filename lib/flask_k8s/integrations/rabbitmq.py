@@ -14,37 +14,15 @@ application's, comma-joined). Unlike paas-charm's, the credentials are percent-e
 
 from __future__ import annotations
 
-import collections.abc
-import re
-
 from . import relation, urls
 
 VHOST = "/"
 PORT = 5672
-HOST = re.compile(r"[A-Za-z0-9_.:-]+")
 
 
 def request(context: relation.Context, local_app: relation.Bag) -> dict[str, str]:
     """A user named after the application, on the default vhost."""
     return {"username": context.app_name, "vhost": VHOST}
-
-
-def _units_in_order(units: collections.abc.Mapping[str, relation.Bag]) -> list[relation.Bag]:
-    """The unit bags by unit number, so every unit of ours picks the same one."""
-
-    def number(name: str) -> tuple[float, str]:
-        suffix = name.rpartition("/")[2]
-        return (int(suffix) if suffix.isascii() and suffix.isdigit() else float("inf"), name)
-
-    return [units[name] for name in sorted(units, key=number)]
-
-
-def _host(bag: relation.Bag) -> str | None:
-    """The ``hostname`` of a bag; InvalidData if it is not a host name or IP address."""
-    value = relation.text_field(bag, "hostname")
-    if value is not None and not HOST.fullmatch(value):
-        raise relation.InvalidData(f"hostname {value!r} is not a host name or IP address")
-    return value
 
 
 def _password(bag: relation.Bag) -> str | None:
@@ -65,8 +43,10 @@ def environment(
     context: relation.Context, data: relation.RemoteData, read_secret: relation.SecretReader
 ) -> dict[str, str]:
     """``RABBITMQ_*`` from the bag, application's or unit's, that holds host and password."""
-    units = _units_in_order(data.units)
-    answers = ((_host(bag), _password(bag)) for bag in (data.app, *units))
+    units = relation.units_in_order(data.units)
+    answers = (
+        (relation.host_field(bag, "hostname"), _password(bag)) for bag in (data.app, *units)
+    )
     host, password = next(((h, p) for h, p in answers if h and p), (None, None))
     if not host or not password:
         raise relation.NotReady("waiting for the provider to send hostname and password")
@@ -75,6 +55,6 @@ def environment(
     # No _NAME: the vhost has its own variable.
     env = urls.variables(prefix, _url(username, password, host), database="")
     env[f"{prefix}_VHOST"] = VHOST
-    hosts = [name for bag in units if (name := _host(bag))] or [host]
+    hosts = [name for bag in units if (name := relation.host_field(bag, "hostname"))] or [host]
     env[f"{prefix}_CONNECT_STRINGS"] = ",".join(_url(username, password, h) for h in hosts)
     return env

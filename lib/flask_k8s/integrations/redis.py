@@ -11,12 +11,7 @@ Variables: ``<ENDPOINT>_DB_CONNECT_STRING`` and its parts, e.g. ``REDIS_DB_CONNE
 
 from __future__ import annotations
 
-import collections.abc
-import re
-
 from . import database, relation, urls
-
-HOST = re.compile(r"[A-Za-z0-9_.:-]+")
 
 
 def request(context: relation.Context, local_app: relation.Bag) -> dict[str, str]:
@@ -24,31 +19,13 @@ def request(context: relation.Context, local_app: relation.Bag) -> dict[str, str
     return {}
 
 
-def _units_in_order(units: collections.abc.Mapping[str, relation.Bag]) -> list[relation.Bag]:
-    """The unit bags by unit number, so every unit of ours picks the same one."""
-
-    def number(name: str) -> tuple[float, str]:
-        suffix = name.rpartition("/")[2]
-        return (int(suffix) if suffix.isascii() and suffix.isdigit() else float("inf"), name)
-
-    return [units[name] for name in sorted(units, key=number)]
-
-
-def _host(bag: relation.Bag, field: str) -> str | None:
-    """A host name or IP address from ``field``; InvalidData if it is something else."""
-    value = relation.text_field(bag, field)
-    if value is not None and not HOST.fullmatch(value):
-        raise relation.InvalidData(f"{field} {value!r} is not a host name or IP address")
-    return value
-
-
 def environment(
     context: relation.Context, data: relation.RemoteData, read_secret: relation.SecretReader
 ) -> dict[str, str]:
     """``<ENDPOINT>_DB_*`` from the master's address and the units' port."""
-    units = _units_in_order(data.units)
-    hostnames = (name for unit in units if (name := _host(unit, "hostname")))
-    address = _host(data.app, "leader-host") or next(hostnames, None)
+    units = relation.units_in_order(data.units)
+    hostnames = (name for unit in units if (name := relation.host_field(unit, "hostname")))
+    address = relation.host_field(data.app, "leader-host") or next(hostnames, None)
     # redis-k8s writes the port "None" until it knows it.
     ports = (port for unit in units if (port := relation.text_field(unit, "port")))
     port = next((port for port in ports if port != "None"), None)

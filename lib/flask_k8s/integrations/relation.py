@@ -9,7 +9,9 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import json
+import re
 import typing
+import urllib.parse
 
 
 class NotReady(Exception):
@@ -123,3 +125,43 @@ def text_field(data: Bag, field: str) -> str | None:
     if not isinstance(value, str):
         raise InvalidData(f"{field} is not text")
     return value.strip() or None
+
+
+_HOST = re.compile(r"[A-Za-z0-9_.:-]+")
+
+
+def host_field(bag: Bag, field: str) -> str | None:
+    """A host name or IP address from ``field``, None if absent; InvalidData otherwise."""
+    value = text_field(bag, field)
+    if value is not None and not _HOST.fullmatch(value):
+        raise InvalidData(f"{field} {value!r} is not a host name or IP address")
+    return value
+
+
+def is_http_url(value: object) -> bool:
+    """Whether ``value`` is an absolute http(s) URL."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parsed = urllib.parse.urlsplit(value)
+    except ValueError:
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
+def url_field(bag: Bag, field: str) -> str | None:
+    """An http(s) URL from ``field``, None if absent; InvalidData if it is something else."""
+    value = text_field(bag, field)
+    if value is not None and not is_http_url(value):
+        raise InvalidData(f"{field} is not an http(s) URL")
+    return value
+
+
+def units_in_order(units: collections.abc.Mapping[str, Bag]) -> list[Bag]:
+    """The unit bags by unit number, so every unit of ours picks the same one."""
+
+    def number(name: str) -> tuple[float, str]:
+        suffix = name.rpartition("/")[2]
+        return (int(suffix) if suffix.isascii() and suffix.isdigit() else float("inf"), name)
+
+    return [units[name] for name in sorted(units, key=number)]

@@ -10,8 +10,6 @@ single-sign-on redirect URL and the first certificate, as with paas-charm.
 
 from __future__ import annotations
 
-import urllib.parse
-
 from . import relation
 
 
@@ -20,26 +18,12 @@ def request(context: relation.Context, local_app: relation.Bag) -> dict[str, str
     return {}
 
 
-def _http_url(bag: relation.Bag, field: str) -> str | None:
-    """An http(s) URL from ``field``; InvalidData if it is something else."""
-    value = relation.text_field(bag, field)
-    if value is None:
-        return None
-    try:
-        parsed = urllib.parse.urlsplit(value)
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise relation.InvalidData(f"{field} {value!r} is not an http(s) URL")
-    return value
-
-
 def environment(
     context: relation.Context, data: relation.RemoteData, read_secret: relation.SecretReader
 ) -> dict[str, str]:
     """``SAML_*`` from the provider's metadata."""
     entity_id = relation.text_field(data.app, "entity_id")
-    sign_on_url = _http_url(data.app, "single_sign_on_service_redirect_url")
+    sign_on_url = relation.url_field(data.app, "single_sign_on_service_redirect_url")
     certificates_text = relation.text_field(data.app, "x509certs")
     if not entity_id or not sign_on_url or not certificates_text:
         raise relation.NotReady(
@@ -54,7 +38,7 @@ def environment(
         "SAML_SINGLE_SIGN_ON_REDIRECT_URL": sign_on_url,
         "SAML_SIGNING_CERTIFICATE": certificates[0],
     }
-    metadata_url = _http_url(data.app, "metadata_url")
+    metadata_url = relation.url_field(data.app, "metadata_url")
     if metadata_url:
         env["SAML_METADATA_URL"] = metadata_url
     return env

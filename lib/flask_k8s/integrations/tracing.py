@@ -36,18 +36,10 @@ def endpoint(data: relation.RemoteData) -> str:
         if name != PROTOCOL:
             continue
         url = receiver.get("url")
-        if isinstance(url, str) and _is_http_url(url):
+        if isinstance(url, str) and relation.is_http_url(url):
             return url
         raise relation.InvalidData(f"the {PROTOCOL} receiver has no valid http(s) URL")
     raise relation.InvalidData(f"the provider offers no {PROTOCOL} receiver")
-
-
-def _is_http_url(url: str) -> bool:
-    try:
-        parsed = urllib.parse.urlparse(url)
-    except ValueError:
-        return False
-    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
 
 
 def environment(

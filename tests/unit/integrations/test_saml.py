@@ -75,7 +75,7 @@ def test_waits_until_the_required_fields_are_sent(missing):
         ({"x509certs": ", ,"}, "x509certs holds no certificate"),
         ({"single_sign_on_service_redirect_url": "/saml/sso"}, "is not an http"),
         ({"single_sign_on_service_redirect_url": "ftp://idp/sso"}, "is not an http"),
-        ({"metadata_url": "https://[::1/metadata"}, "metadata_url .* is not an http"),
+        ({"metadata_url": "https://[::1/metadata"}, "metadata_url is not an http"),
         ({"entity_id": 42}, "entity_id is not text"),
         ({"x509certs": ["MIIC"]}, "x509certs is not text"),
     ],
