@@ -184,7 +184,7 @@ def collect(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> Integrations:
             if hasattr(module, "log_targets"):
                 log_targets.update(module.log_targets(ctx, data))
         except relation.NotReady as not_ready:
-            logger.info("%s: %s", name, not_ready.message)
+            logger.info("%s: %s", name, status.redact(not_ready.message, tuple(seen)))
             (waiting if endpoint.optional else missing).append(name)
         except relation.InvalidData as invalid:
             raise status.Blocked(

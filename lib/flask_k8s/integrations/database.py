@@ -46,7 +46,7 @@ def request(context: relation.Context, local_app: relation.Bag) -> dict[str, str
 
 
 def answer(data: relation.RemoteData, read_secret: relation.SecretReader) -> dict[str, str]:
-    """The provider's answer: plain fields, overlaid with the secrets' contents.
+    """The provider's answer: plain fields, overlaid with the requested secret fields.
 
     Waits while a subordinate provider (mysql-router, pgbouncer) has no ready unit.
     """
@@ -56,7 +56,10 @@ def answer(data: relation.RemoteData, read_secret: relation.SecretReader) -> dic
         if isinstance(value, str) and not key.startswith("secret-")
     }
     for field in SECRET_FIELDS:
-        bag.update(relation.read_secret_field(data.app, field, read_secret, ""))
+        content = relation.read_secret_field(data.app, field, read_secret, "")
+        # Only the fields we asked to be secret: other keys of a secret are not expected, and
+        # a secret's value must not stand in for a plain field that messages quote.
+        bag.update((key, value) for key, value in content.items() if key in REQUESTED_SECRETS)
     if data.app.get("subordinated") == "true" and not any(
         unit.get("state") == "ready" for unit in data.units.values()
     ):
@@ -67,9 +70,10 @@ def answer(data: relation.RemoteData, read_secret: relation.SecretReader) -> dic
 def credentials(bag: relation.Bag) -> tuple[list[str], str, str]:
     """Endpoints, username and password, or NotReady until the provider sent them all."""
     endpoints_text = relation.text_field(bag, "endpoints")
-    username = relation.text_field(bag, "username")
+    # Credentials are used exactly as sent: stripping would no longer match the provider's URI.
+    username = bag.get("username")
     password = bag.get("password")
-    if not endpoints_text or not username or not password:
+    if not endpoints_text or not username or not username.strip() or not password:
         raise relation.NotReady("waiting for the provider to send endpoints and credentials")
     endpoints = [item.strip() for item in endpoints_text.split(",") if item.strip()]
     for endpoint in endpoints:

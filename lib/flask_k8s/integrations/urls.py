@@ -110,7 +110,11 @@ def variables(prefix: str, url: str, database: str | None = None) -> dict[str, s
             env[f"{prefix}_PASSWORD"] = urllib.parse.unquote(password)
     first = hostinfo.split(",")[0]
     if first:
-        host, port = split_host(first)
+        try:
+            host, port = split_host(first)
+        except relation.InvalidData:
+            # A password with a raw "#" or "/" ends the netloc early: quote no part of it.
+            raise relation.InvalidData("the connection URL has an invalid host or port") from None
         env[f"{prefix}_HOSTNAME"] = host
         if port is not None:
             env[f"{prefix}_PORT"] = str(port)

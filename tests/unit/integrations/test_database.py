@@ -245,3 +245,14 @@ def test_an_unusable_answer_blocks_without_showing_the_password(ctx, charm_state
         "postgresql relation: endpoint 'db:notaport' has an invalid port"
     )
     assert "hunter2" not in out.unit_status.message
+
+
+def test_credentials_are_used_exactly_as_sent():
+    user = {"username": " padded ", "password": "pw"}
+    app = {"endpoints": "db:5432", "secret-user": "secret:u"}
+
+    env = database.environment(
+        context(), relation.RemoteData(relation_id=1, app=app), reader({"secret:u": user})
+    )
+
+    assert env["POSTGRESQL_DB_USERNAME"] == " padded "
