@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import typing
 
 import pytest
 from ops import testing
 
 from flask_k8s.integrations import database, relation
+from tests.unit.integrations import helpers
 from tests.unit.integrations.providers import database as provider
 
 NASTY = "p@ss:/?#% w"
@@ -26,18 +26,9 @@ def context(endpoint: str = "postgresql") -> relation.Context:
     )
 
 
-def reader(secrets: dict[str, dict[str, str]]) -> relation.SecretReader:
-    def read(uri: str) -> dict[str, str]:
-        if uri not in secrets:
-            raise relation.SecretUnavailable(uri)
-        return secrets[uri]
-
-    return read
-
-
 def environment(endpoint: str, answer: provider.Answer) -> dict[str, str]:
     data = relation.RemoteData(relation_id=1, app=answer.app, units=answer.units)
-    return database.environment(context(endpoint), data, reader(answer.secrets))
+    return database.environment(context(endpoint), data, helpers.reader(answer.secrets))
 
 
 def test_request_asks_for_the_app_database_with_credentials_in_secrets():
@@ -142,7 +133,9 @@ def test_subordinate_provider_is_waited_for_until_a_unit_is_ready():
 )
 def test_an_incomplete_answer_is_waited_for(app):
     with pytest.raises(relation.NotReady):
-        database.environment(context(), relation.RemoteData(relation_id=1, app=app), reader({}))
+        database.environment(
+            context(), relation.RemoteData(relation_id=1, app=app), helpers.reader({})
+        )
 
 
 @pytest.mark.parametrize(
@@ -159,7 +152,7 @@ def test_an_incomplete_answer_is_waited_for(app):
 def test_an_unusable_answer_is_invalid_data(app, secrets):
     with pytest.raises(relation.InvalidData):
         database.environment(
-            context(), relation.RemoteData(relation_id=1, app=app), reader(secrets)
+            context(), relation.RemoteData(relation_id=1, app=app), helpers.reader(secrets)
         )
 
 
@@ -167,28 +160,12 @@ def test_unreadable_secret_is_named_by_its_field_without_its_content():
     data = relation.RemoteData(relation_id=1, app={"endpoints": "db:1", "secret-user": "secret:x"})
 
     with pytest.raises(relation.InvalidData) as invalid:
-        database.environment(context(), data, reader({}))
+        database.environment(context(), data, helpers.reader({}))
 
     assert "secret-user" in invalid.value.message
 
 
 # Through the charm, against the provider model.
-
-
-@pytest.fixture
-def charm_state(state: testing.State) -> typing.Callable[..., testing.State]:
-    def make(*relations: testing.Relation, secrets: typing.Iterable[testing.Secret] = ()):
-        return dataclasses.replace(
-            state,
-            relations={*state.relations, *relations},
-            secrets={*state.secrets, *secrets},
-        )
-
-    return make
-
-
-def flask_env(out: testing.State) -> dict[str, str]:
-    return dict(out.get_container("flask-app").plan.services["flask"].environment)
 
 
 def test_two_sided_postgresql_through_the_charm(ctx, charm_state):
@@ -206,7 +183,7 @@ def test_two_sided_postgresql_through_the_charm(ctx, charm_state):
         ctx.on.relation_changed(answered, remote_unit=0), charm_state(answered, secrets=secrets)
     )
 
-    env = flask_env(out)
+    env = helpers.flask_env(out)
     assert env["POSTGRESQL_DB_PASSWORD"] == NASTY
     assert env["POSTGRESQL_DB_NAME"] == "flask-k8s"
     assert out.unit_status == testing.ActiveStatus()
@@ -228,7 +205,7 @@ def test_a_provider_still_answering_leaves_the_app_running_and_waits(ctx, charm_
     out = ctx.run(ctx.on.relation_changed(rel, remote_unit=0), charm_state(rel))
 
     assert out.unit_status == testing.WaitingStatus("waiting for integrations: postgresql")
-    assert "POSTGRESQL_DB_CONNECT_STRING" not in flask_env(out)
+    assert "POSTGRESQL_DB_CONNECT_STRING" not in helpers.flask_env(out)
     assert out.get_container("flask-app").service_statuses["flask"].value == "active"
 
 
@@ -252,7 +229,7 @@ def test_credentials_are_used_exactly_as_sent():
     app = {"endpoints": "db:5432", "secret-user": "secret:u"}
 
     env = database.environment(
-        context(), relation.RemoteData(relation_id=1, app=app), reader({"secret:u": user})
+        context(), relation.RemoteData(relation_id=1, app=app), helpers.reader({"secret:u": user})
     )
 
     assert env["POSTGRESQL_DB_USERNAME"] == " padded "

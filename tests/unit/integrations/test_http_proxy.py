@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from ops import testing
 
 from flask_k8s.integrations import http_proxy, relation
+from tests.unit.integrations import helpers
 from tests.unit.integrations.providers import http_proxy as provider
 
 PASSWORD = "pr0xy:p@ss/#%"
@@ -26,15 +27,6 @@ def context(app_name: str = "flask-k8s", model_name: str = "test-model") -> rela
     )
 
 
-def reader(secrets: typing.Mapping[str, typing.Mapping[str, str]]) -> relation.SecretReader:
-    def read(uri: str) -> typing.Mapping[str, str]:
-        if uri not in secrets:
-            raise relation.SecretUnavailable(uri)
-        return secrets[uri]
-
-    return read
-
-
 def environment(
     app: typing.Mapping[str, typing.Any],
     secrets: typing.Mapping[str, typing.Any] | None = None,
@@ -43,7 +35,7 @@ def environment(
     if local_app is None:
         local_app = http_proxy.request(context(), {})
     data = relation.RemoteData(relation_id=1, app=app, local_app=local_app)
-    return http_proxy.environment(context(), data, reader(secrets or {}))
+    return http_proxy.environment(context(), data, helpers.reader(secrets or {}))
 
 
 def our_id() -> str:
@@ -278,20 +270,6 @@ def test_any_databag_gives_variables_or_a_status_never_a_crash(items, raw, conte
 # Through the charm, against the provider model.
 
 
-@pytest.fixture
-def charm_state(state: testing.State) -> typing.Callable[..., testing.State]:
-    def make(*relations: testing.Relation, secrets: typing.Iterable[testing.Secret] = ()):
-        return dataclasses.replace(
-            state, relations={*state.relations, *relations}, secrets={*state.secrets, *secrets}
-        )
-
-    return make
-
-
-def flask_env(out: testing.State) -> dict[str, str]:
-    return dict(out.get_container("flask-app").plan.services["flask"].environment)
-
-
 def answered(
     ctx: testing.Context, charm_state: typing.Callable[..., testing.State], **kwargs: str
 ) -> tuple[testing.Relation, list[testing.Secret], testing.State]:
@@ -314,7 +292,7 @@ def answered(
 def test_two_sided_a_ready_proxy_with_a_user_reaches_the_flask_service(ctx, charm_state):
     _, _, out = answered(ctx, charm_state, password=PASSWORD)
 
-    env = flask_env(out)
+    env = helpers.flask_env(out)
     url = f"http://u-{our_id()[:8]}:pr0xy%3Ap%40ss%2F%23%25@squid.internal:3128"
     assert env["HTTP_PROXY"] == env["http_proxy"] == url
     assert env["HTTPS_PROXY"] == env["https_proxy"] == url
@@ -330,7 +308,7 @@ def test_the_relation_replaces_the_models_proxy_but_not_its_no_proxy(
 
     _, _, out = answered(ctx, charm_state, auth="srcip")
 
-    env = flask_env(out)
+    env = helpers.flask_env(out)
     assert env["HTTP_PROXY"] == env["http_proxy"] == "http://squid.internal:3128"
     assert env["HTTPS_PROXY"] == env["https_proxy"] == "http://squid.internal:3128"
     assert env["NO_PROXY"] == env["no_proxy"] == "10.0.0.0/8,.svc"
@@ -368,14 +346,14 @@ def test_a_non_leader_writes_nothing_but_uses_the_answer(ctx, charm_state):
     )
 
     assert out.get_relation(rel.id).local_app_data == {}
-    assert flask_env(out)["HTTP_PROXY"] == "http://squid.internal:3128"
+    assert helpers.flask_env(out)["HTTP_PROXY"] == "http://squid.internal:3128"
 
 
 def test_a_pending_request_waits_with_the_app_running(ctx, charm_state):
     _, _, out = answered(ctx, charm_state, status="pending")
 
     assert out.unit_status == testing.WaitingStatus("waiting for integrations: http-proxy")
-    assert "HTTP_PROXY" not in flask_env(out)
+    assert "HTTP_PROXY" not in helpers.flask_env(out)
     assert out.get_container("flask-app").service_statuses["flask"].value == "active"
 
 

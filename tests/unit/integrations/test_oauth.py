@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from ops import testing
 
 from flask_k8s.integrations import oauth, relation
+from tests.unit.integrations import helpers
 from tests.unit.integrations.providers import oauth as provider
 
 SECRET = "s3cr:et/#%"
@@ -35,22 +36,13 @@ def context(
     )
 
 
-def reader(secrets: typing.Mapping[str, typing.Mapping[str, str]]) -> relation.SecretReader:
-    def read(uri: str) -> typing.Mapping[str, str]:
-        if uri not in secrets:
-            raise relation.SecretUnavailable(uri)
-        return secrets[uri]
-
-    return read
-
-
 def environment(
     app: typing.Mapping[str, typing.Any],
     secrets: typing.Mapping[str, typing.Any] | None = None,
     ctx: relation.Context | None = None,
 ) -> dict[str, str]:
     data = relation.RemoteData(relation_id=1, app=app)
-    return oauth.environment(ctx or context(), data, reader(secrets or {}))
+    return oauth.environment(ctx or context(), data, helpers.reader(secrets or {}))
 
 
 def registered() -> provider.Answer:
@@ -314,10 +306,6 @@ def charm_state(state: testing.State) -> typing.Callable[..., testing.State]:
     return make
 
 
-def flask_env(out: testing.State) -> dict[str, str]:
-    return dict(out.get_container("flask-app").plan.services["flask"].environment)
-
-
 def test_two_sided_the_registered_client_reaches_the_flask_service(ctx, charm_state):
     created = testing.Relation("oidc", remote_app_data=provider.provider_info())
     out = ctx.run(ctx.on.relation_created(created), charm_state(created))
@@ -332,7 +320,7 @@ def test_two_sided_the_registered_client_reaches_the_flask_service(ctx, charm_st
         ctx.on.relation_changed(answered, remote_unit=0), charm_state(answered, secrets=secrets)
     )
 
-    env = flask_env(out)
+    env = helpers.flask_env(out)
     assert request["redirect_uri"] == "https://app.example.com/shop/callback"
     assert env["FLASK_OIDC_CLIENT_ID"] == answer.app["client_id"]
     assert env["FLASK_OIDC_CLIENT_SECRET"] == SECRET
@@ -371,7 +359,7 @@ def test_a_client_not_yet_registered_waits_with_the_app_running(ctx, charm_state
     out = ctx.run(ctx.on.relation_changed(rel, remote_unit=0), charm_state(rel))
 
     assert out.unit_status == testing.WaitingStatus("waiting for integrations: oidc")
-    assert "FLASK_OIDC_CLIENT_ID" not in flask_env(out)
+    assert "FLASK_OIDC_CLIENT_ID" not in helpers.flask_env(out)
     assert out.get_container("flask-app").service_statuses["flask"].value == "active"
 
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from ops import testing
 
 from flask_k8s.integrations import openfga, relation
+from tests.unit.integrations import helpers
 from tests.unit.integrations.providers import openfga as provider
 
 TOKEN = "fga-t0k:en/#"
@@ -22,20 +23,11 @@ def context() -> relation.Context:
     )
 
 
-def reader(secrets: typing.Mapping[str, typing.Mapping[str, str]]) -> relation.SecretReader:
-    def read(uri: str) -> typing.Mapping[str, str]:
-        if uri not in secrets:
-            raise relation.SecretUnavailable(uri)
-        return secrets[uri]
-
-    return read
-
-
 def environment(
     app: typing.Mapping[str, typing.Any], secrets: typing.Mapping[str, typing.Any] | None = None
 ) -> dict[str, str]:
     data = relation.RemoteData(relation_id=1, app=app)
-    return openfga.environment(context(), data, reader(secrets or {}))
+    return openfga.environment(context(), data, helpers.reader(secrets or {}))
 
 
 def test_the_request_names_the_store_after_the_app():
@@ -139,20 +131,6 @@ def test_any_databag_gives_variables_or_a_status_never_a_crash(app, content):
 # Through the charm, against the provider model.
 
 
-@pytest.fixture
-def charm_state(state: testing.State) -> typing.Callable[..., testing.State]:
-    def make(*relations: testing.Relation, secrets: typing.Iterable[testing.Secret] = ()):
-        return dataclasses.replace(
-            state, relations={*state.relations, *relations}, secrets={*state.secrets, *secrets}
-        )
-
-    return make
-
-
-def flask_env(out: testing.State) -> dict[str, str]:
-    return dict(out.get_container("flask-app").plan.services["flask"].environment)
-
-
 def test_two_sided_the_store_reaches_the_flask_service(ctx, charm_state):
     created = testing.Relation("openfga")
     out = ctx.run(ctx.on.relation_created(created), charm_state(created))
@@ -167,7 +145,7 @@ def test_two_sided_the_store_reaches_the_flask_service(ctx, charm_state):
         ctx.on.relation_changed(answered, remote_unit=0), charm_state(answered, secrets=secrets)
     )
 
-    env = flask_env(out)
+    env = helpers.flask_env(out)
     assert env["FGA_STORE_ID"] == provider.store_id("flask-k8s")
     assert env["FGA_TOKEN"] == TOKEN
     assert env["FGA_HTTP_API_URL"] == "http://openfga.test-model.svc.cluster.local:8080"
@@ -200,7 +178,7 @@ def test_a_store_not_yet_created_waits_with_the_app_running(ctx, charm_state):
     out = ctx.run(ctx.on.relation_changed(rel, remote_unit=0), charm_state(rel))
 
     assert out.unit_status == testing.WaitingStatus("waiting for integrations: openfga")
-    assert "FGA_STORE_ID" not in flask_env(out)
+    assert "FGA_STORE_ID" not in helpers.flask_env(out)
     assert out.get_container("flask-app").service_statuses["flask"].value == "active"
 
 

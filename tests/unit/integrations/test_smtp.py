@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from ops import testing
 
 from flask_k8s.integrations import relation, smtp
+from tests.unit.integrations import helpers
 from tests.unit.integrations.providers import smtp as provider
 
 PASSWORD = "m@il:p/w#1"
@@ -23,20 +24,11 @@ def context() -> relation.Context:
     )
 
 
-def reader(secrets: typing.Mapping[str, typing.Mapping[str, str]]) -> relation.SecretReader:
-    def read(uri: str) -> typing.Mapping[str, str]:
-        if uri not in secrets:
-            raise relation.SecretUnavailable(uri)
-        return secrets[uri]
-
-    return read
-
-
 def environment(
     app: typing.Mapping[str, typing.Any], secrets: typing.Mapping[str, typing.Any] | None = None
 ) -> dict[str, str]:
     data = relation.RemoteData(relation_id=1, app=app)
-    return smtp.environment(context(), data, reader(secrets or {}))
+    return smtp.environment(context(), data, helpers.reader(secrets or {}))
 
 
 def test_the_requirer_writes_nothing():
@@ -225,20 +217,6 @@ def test_any_databag_gives_variables_or_a_status_never_a_crash(app, content):
 # Through the charm, against the integrator model.
 
 
-@pytest.fixture
-def charm_state(state: testing.State) -> typing.Callable[..., testing.State]:
-    def make(*relations: testing.Relation, secrets: typing.Iterable[testing.Secret] = ()):
-        return dataclasses.replace(
-            state, relations={*state.relations, *relations}, secrets={*state.secrets, *secrets}
-        )
-
-    return make
-
-
-def flask_env(out: testing.State) -> dict[str, str]:
-    return dict(out.get_container("flask-app").plan.services["flask"].environment)
-
-
 def test_two_sided_the_integrators_answer_reaches_the_flask_service(ctx, charm_state):
     created = testing.Relation("smtp")
     out = ctx.run(ctx.on.relation_created(created), charm_state(created))
@@ -254,7 +232,7 @@ def test_two_sided_the_integrators_answer_reaches_the_flask_service(ctx, charm_s
         ctx.on.relation_changed(answered, remote_unit=0), charm_state(answered, secrets=secrets)
     )
 
-    env = flask_env(out)
+    env = helpers.flask_env(out)
     assert env["SMTP_HOST"] == "mail.example.com"
     assert env["SMTP_PORT"] == "587"
     assert env["SMTP_PASSWORD"] == PASSWORD
@@ -268,7 +246,7 @@ def test_a_relation_not_yet_answered_waits_with_the_app_running(ctx, charm_state
     out = ctx.run(ctx.on.relation_changed(rel, remote_unit=0), charm_state(rel))
 
     assert out.unit_status == testing.WaitingStatus("waiting for integrations: smtp")
-    assert not [name for name in flask_env(out) if name.startswith("SMTP_")]
+    assert not [name for name in helpers.flask_env(out) if name.startswith("SMTP_")]
     assert out.get_container("flask-app").service_statuses["flask"].value == "active"
 
 
