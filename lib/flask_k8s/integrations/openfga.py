@@ -19,19 +19,6 @@ def request(context: relation.Context, local_app: relation.Bag) -> dict[str, str
     return {"store_name": context.app_name}
 
 
-def token(bag: relation.Bag, read_secret: relation.SecretReader, endpoint: str) -> str | None:
-    """The token from the ``token_secret_id`` secret, else from plain ``token``."""
-    if bag.get("token_secret_id"):
-        content = relation.read_secret_field(bag, "token_secret_id", read_secret, endpoint)
-        if "token" not in content:
-            raise relation.InvalidData("the secret in token_secret_id has no 'token' key")
-        return content["token"]
-    value = bag.get("token")
-    if value is not None and not isinstance(value, str):
-        raise relation.InvalidData("token is not text")
-    return value
-
-
 def environment(
     context: relation.Context, data: relation.RemoteData, read_secret: relation.SecretReader
 ) -> dict[str, str]:
@@ -42,7 +29,7 @@ def environment(
         raise relation.NotReady("waiting for the provider to create the store")
     variables = {
         "FGA_STORE_ID": store_id,
-        "FGA_TOKEN": token(bag, read_secret, context.endpoint),
+        "FGA_TOKEN": relation.secret_or_plain(bag, "token_secret_id", "token", read_secret),
         "FGA_GRPC_API_URL": relation.text_field(bag, "grpc_api_url"),
         "FGA_HTTP_API_URL": relation.text_field(bag, "http_api_url"),
     }

@@ -165,3 +165,22 @@ def units_in_order(units: collections.abc.Mapping[str, Bag]) -> list[Bag]:
         return (int(suffix) if suffix.isascii() and suffix.isdigit() else float("inf"), name)
 
     return [units[name] for name in sorted(units, key=number)]
+
+
+def secret_or_plain(
+    bag: Bag, secret_field: str, key: str, read_secret: SecretReader
+) -> str | None:
+    """``key`` of the secret named in ``secret_field``, else the plain field ``key``.
+
+    Providers send a credential as a secret, or in plain text where Juju has no secrets.
+    The value is taken as it is, spaces included.
+    """
+    if bag.get(secret_field):
+        content = read_secret_field(bag, secret_field, read_secret, "")
+        if key not in content:
+            raise InvalidData(f"the secret in {secret_field} has no {key!r} key")
+        return content[key]
+    value = bag.get(key)
+    if value is not None and not isinstance(value, str):
+        raise InvalidData(f"{key} is not text")
+    return value

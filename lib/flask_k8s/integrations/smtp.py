@@ -42,19 +42,6 @@ def choice(bag: relation.Bag, field: str, allowed: tuple[str, ...]) -> str | Non
     return value
 
 
-def password(bag: relation.Bag, read_secret: relation.SecretReader, endpoint: str) -> str | None:
-    """The password from the ``password_id`` secret, else from plain ``password``."""
-    if bag.get("password_id"):
-        content = relation.read_secret_field(bag, "password_id", read_secret, endpoint)
-        if "password" not in content:
-            raise relation.InvalidData("the secret in password_id has no 'password' key")
-        return content["password"]
-    value = bag.get("password")
-    if value is not None and not isinstance(value, str):
-        raise relation.InvalidData("password is not text")
-    return value  # A password is taken as it is, spaces included.
-
-
 def skip_ssl_verify(bag: relation.Bag) -> str:
     """``True`` or ``False``, whatever the case the provider wrote it in."""
     value = relation.text_field(bag, "skip_ssl_verify")
@@ -83,7 +70,7 @@ def environment(
     transport_security = choice(bag, "transport_security", TRANSPORT_SECURITIES)
     optional = {
         "SMTP_USER": relation.text_field(bag, "user"),
-        "SMTP_PASSWORD": password(bag, read_secret, context.endpoint),
+        "SMTP_PASSWORD": relation.secret_or_plain(bag, "password_id", "password", read_secret),
         "SMTP_AUTH_TYPE": None if auth_type == OMITTED else auth_type,
         "SMTP_TRANSPORT_SECURITY": None if transport_security == OMITTED else transport_security,
         "SMTP_DOMAIN": relation.text_field(bag, "domain"),
