@@ -116,6 +116,18 @@ def make_workload(
 
 
 @pytest.fixture
+def pebble(rock: local.Rock, tmp_path: pathlib.Path) -> collections.abc.Iterator[local.Pebble]:
+    """A bare Pebble with the rock's layer, for tests that reconcile with their own spec."""
+    local.install_app(EXAMPLE_APP)
+    daemon = local.Pebble(rock, tmp_path / "pebble", rock.layer())
+    with (tmp_path / "pebble.log").open("wb") as log:
+        daemon.start(log)
+        yield daemon
+        daemon.stop()
+    wait_until(lambda: not answers(URL), "gunicorn to stop")
+
+
+@pytest.fixture
 def flask_workload(make_workload: collections.abc.Callable[..., Workload]) -> Workload:
     return make_workload()
 

@@ -6,24 +6,11 @@ import dataclasses
 import signal
 import subprocess
 
-import pytest
-
 from flask_k8s import local, secrets, spec, workload
-from tests.integration.conftest import EXAMPLE_APP, URL, answers, get_json, wait_until
+from tests.integration.conftest import get_json, wait_until
 
 # Checks every 2s, down after 2 failures: the real checks, fast enough for a test.
 FAST = dataclasses.replace(spec.FLASK, check_period=2, check_threshold=2)
-
-
-@pytest.fixture
-def pebble(rock, tmp_path):
-    local.install_app(EXAMPLE_APP)
-    daemon = local.Pebble(rock, tmp_path / "pebble", rock.layer())
-    with (tmp_path / "pebble.log").open("wb") as log:
-        daemon.start(log)
-        yield daemon
-        daemon.stop()
-    wait_until(lambda: not answers(URL), "gunicorn to stop")
 
 
 def reconcile(daemon: local.Pebble, **values) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from flask_k8s import local, relations, secrets, spec, workload
 from flask_k8s.integrations import loki, relation
-from tests.integration.conftest import EXAMPLE_APP, URL, answers, get_json, wait_until
+from tests.integration.conftest import get_json, wait_until
 
 
 class Receiver(http.server.ThreadingHTTPServer):
@@ -56,17 +56,6 @@ def receiver():
     yield server
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def pebble(rock, tmp_path):
-    local.install_app(EXAMPLE_APP)
-    daemon = local.Pebble(rock, tmp_path / "pebble", rock.layer())
-    with (tmp_path / "pebble.log").open("wb") as log:
-        daemon.start(log)
-        yield daemon
-        daemon.stop()
-    wait_until(lambda: not answers(URL), "gunicorn to stop")
 
 
 def test_the_apps_log_lines_reach_loki_with_the_juju_topology(pebble, receiver):
