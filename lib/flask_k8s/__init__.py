@@ -10,4 +10,9 @@ The package is split by concern; ``charm.FlaskCharm`` ties them into one reconci
 - ``gunicorn``, ``pebble_plan``, ``migrations``: what the workload should look like.
 - ``plan``: all of the above as one ``WorkloadPlan``, computed without any ops call.
 - ``workload``: the only module that talks to Pebble; applies a plan idempotently.
+- ``integrations``: one pure requirer module per interface (databases, caches, S3, SAML,
+  RabbitMQ, SMTP, OpenFGA, OIDC, HTTP proxy, tracing, ingress, logging);
+  ``relations``: the Juju side of them (requests written, answers read).
+- ``cos`` and ``observability``: the metrics-endpoint and grafana-dashboard providers.
+- ``local``: the charm's workload path on this machine, under a real Pebble (``make run``).
 """
