@@ -78,6 +78,7 @@ def context(
         unit_name=charm.unit.name,
         model_uuid=charm.model.uuid,
         charm_name=charm.meta.name,
+        charm_dir=charm.charm_dir,
     )
 
 

@@ -108,6 +108,33 @@ def inject(expr: str, matchers: collections.abc.Mapping[str, str]) -> str:
     return "".join(out)
 
 
+def inject_logql(expr: str, matchers: collections.abc.Mapping[str, str]) -> str:
+    """A LogQL ``expr`` with ``name="value"`` matchers in each of its stream selectors.
+
+    In LogQL, braces outside strings only ever open a stream selector (``{app="x"} |= "y"``),
+    so each ``{...}`` gets the matchers; pipeline words (``json``, ``logfmt``) are left alone.
+    """
+    expr = PLACEHOLDER.sub("", expr)
+    if not matchers:
+        return expr
+    added = ",".join(f'{name}="{_escape(value)}"' for name, value in matchers.items())
+    out: list[str] = []
+    i = 0
+    while i < len(expr):
+        char = expr[i]
+        if char in "\"'`":
+            stop = _string_end(expr, i)
+            out.append(expr[i:stop])
+        elif char == "{":
+            stop = _closing(expr, i, "}") + 1
+            out.append("{" + _merge(expr[i + 1 : stop - 1], added) + "}")
+        else:
+            stop = i + 1
+            out.append(char)
+        i = stop
+    return "".join(out)
+
+
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 

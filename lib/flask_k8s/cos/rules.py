@@ -28,7 +28,12 @@ class InvalidRules(ValueError):
         self.message = message
 
 
-def parse(name: str, text: str, topo: topology.Topology) -> list[dict[str, typing.Any]]:
+Injector = collections.abc.Callable[[str, collections.abc.Mapping[str, str]], str]
+
+
+def parse(
+    name: str, text: str, topo: topology.Topology, injector: Injector = promql.inject
+) -> list[dict[str, typing.Any]]:
     """The rule groups of one file, ready for ``alert_rules``; raises ``InvalidRules``."""
     try:
         data = config.load_yaml(text)
@@ -64,7 +69,7 @@ def parse(name: str, text: str, topo: topology.Topology) -> list[dict[str, typin
             {
                 **group,
                 "name": f"{topo.identifier}_{name}_{group_name}",
-                "rules": [_scoped(rule, group_name, topo) for rule in group_rules],
+                "rules": [_scoped(rule, group_name, topo, injector) for rule in group_rules],
             }
         )
     try:
@@ -76,7 +81,9 @@ def parse(name: str, text: str, topo: topology.Topology) -> list[dict[str, typin
     return result
 
 
-def _scoped(rule: object, group: str, topo: topology.Topology) -> dict[str, typing.Any]:
+def _scoped(
+    rule: object, group: str, topo: topology.Topology, injector: Injector
+) -> dict[str, typing.Any]:
     if not isinstance(rule, dict):
         raise InvalidRules(f"a rule of group {group!r} is not a mapping")
     rule = typing.cast("dict[str, typing.Any]", rule)
@@ -90,21 +97,26 @@ def _scoped(rule: object, group: str, topo: topology.Topology) -> dict[str, typi
     if not isinstance(labels, dict):
         raise InvalidRules(f"the labels of rule {title!r} are not a mapping")
     try:
-        scoped_expr = promql.inject(str(expr), topo.matchers())
+        scoped_expr = injector(str(expr), topo.matchers())
     except promql.InvalidExpression as error:
         raise InvalidRules(f"rule {title!r}: {error}") from None
     return {**rule, "expr": scoped_expr, "labels": {**labels, **topo.rule_labels()}}
 
 
 def alert_rules(
-    files: collections.abc.Iterable[assets.File], topo: topology.Topology
+    files: collections.abc.Iterable[assets.File],
+    topo: topology.Topology,
+    injector: Injector = promql.inject,
 ) -> tuple[dict[str, typing.Any], list[str]]:
-    """``alert_rules`` from rule files, and a problem for each file left out."""
+    """``alert_rules`` from rule files, and a problem for each file left out.
+
+    ``injector`` scopes each expression: PromQL for Prometheus, LogQL for Loki.
+    """
     groups: list[dict[str, typing.Any]] = []
     problems: list[str] = []
     for file in files:
         try:
-            groups.extend(parse(file.name, file.text, topo))
+            groups.extend(parse(file.name, file.text, topo, injector))
         except InvalidRules as invalid:
             problems.append(f"{file.source}: {invalid.message}; file skipped")
     return {"groups": groups}, problems

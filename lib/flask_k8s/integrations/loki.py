@@ -5,15 +5,19 @@ coordinated Loki publishes the same URL from several units, so targets are dedup
 The charm adds one Pebble log target per URL to its layer, for all services, labelled with the
 Juju topology (Pebble adds ``pebble_service`` itself). gunicorn logs to stdout, so its access
 and error logs are forwarded with the rest. The requirer tells Loki its topology in its
-application databag (``metadata``) with its LogQL alert rules (``alert_rules``).
+application databag (``metadata``) with the charm author's LogQL alert rules
+(``alert_rules``, from ``cos_custom/loki_alert_rules``, scoped to the application).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import typing
 
 from . import relation
+
+logger = logging.getLogger(__name__)
 
 
 def request(context: relation.Context, local_app: relation.Bag) -> dict[str, str]:
@@ -27,8 +31,32 @@ def request(context: relation.Context, local_app: relation.Bag) -> dict[str, str
     }
     return {
         "metadata": json.dumps(metadata, sort_keys=True),
-        "alert_rules": json.dumps({"groups": []}, sort_keys=True),
+        "alert_rules": json.dumps(alert_rules(context), sort_keys=True),
     }
+
+
+def alert_rules(context: relation.Context) -> dict[str, typing.Any]:
+    """The charm author's LogQL rules (``cos_custom/loki_alert_rules``), scoped to the app.
+
+    Each stream selector gets the topology matchers, so a rule only reads this application's
+    logs; a file that cannot be used is logged and left out.
+    """
+    if context.charm_dir is None:
+        return {"groups": []}
+    from ..cos import assets, promql, rules, topology  # noqa: PLC0415 (only with Loki)
+
+    files, problems = assets.load(assets.LOKI_RULES, context.charm_dir)
+    topo = topology.Topology(
+        model=context.model_name,
+        model_uuid=context.model_uuid,
+        application=context.app_name,
+        unit=context.unit_name,
+        charm_name=context.charm_name,
+    )
+    result, skipped = rules.alert_rules(files, topo, promql.inject_logql)
+    for problem in [*problems, *skipped]:
+        logger.warning("loki alert rules: %s", problem)
+    return result
 
 
 def _push_url(bag: relation.Bag) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import json
+import pathlib
 import re
 import typing
 import urllib.parse
@@ -59,6 +60,8 @@ class Context:
     # This unit's address on the relation's network, for integrations that publish it.
     unit_host: str = ""
     unit_ip: str | None = None
+    # The charm's directory, for integrations that send the charm author's files (rules).
+    charm_dir: pathlib.Path | None = None
 
     @property
     def topology(self) -> dict[str, str]:

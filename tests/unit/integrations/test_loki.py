@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 
 import pytest
 from ops import testing
 
+import charm
 from flask_k8s.integrations import loki, relation
+from tests.unit import conftest
 
 CONTEXT = relation.Context(
     endpoint="logging",
@@ -113,3 +116,32 @@ def test_log_targets_reach_the_pebble_layer_and_are_switched_off_when_loki_goes(
 
     assert gone.get_container("flask-app").plan.log_targets["loki/0"].services == ["-all"]
     assert gone.unit_status == testing.ActiveStatus()
+
+
+def test_custom_loki_rules_are_sent_scoped_to_the_app_and_bad_ones_skipped(
+    state, tmp_path, caplog
+):
+    charm_dir = tmp_path / "charm"
+    rules_dir = charm_dir / "cos_custom" / "loki_alert_rules"
+    rules_dir.mkdir(parents=True)
+    (charm_dir / "charmcraft.yaml").write_text(
+        (conftest.CHARM_ROOT / "charmcraft.yaml").read_text()
+    )
+    expr = 'sum(count_over_time({pebble_service="flask"} |= "ERROR" [5m])) > 10'
+    (rules_dir / "errors.rules").write_text(f"alert: ManyErrors\nexpr: '{expr}'\n")
+    (rules_dir / "broken.rules").write_text("alert: [\n")
+    ctx = testing.Context(charm.FlaskK8sCharm, charm_root=charm_dir)
+    rel = testing.Relation("logging", remote_units_data={0: loki_units("http://l/p")["loki/0"]})
+
+    with caplog.at_level(logging.WARNING, logger="flask_k8s.integrations.loki"):
+        out = ctx.run(
+            ctx.on.relation_changed(rel, remote_unit=0),
+            dataclasses.replace(state, relations={*state.relations, rel}),
+        )
+
+    groups = json.loads(out.get_relation(rel.id).local_app_data["alert_rules"])["groups"]
+    [rule] = [rule for group in groups for rule in group["rules"]]
+    assert rule["alert"] == "ManyErrors"
+    assert '{pebble_service="flask",juju_model="test-model",' in rule["expr"]
+    assert rule["labels"]["juju_application"] == "flask-k8s"
+    assert any("broken.rules" in record.getMessage() for record in caplog.records)
