@@ -7,15 +7,11 @@ and the credentials in a Juju secret (in plain text when the requirer asked for 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
+from tests.unit.integrations.providers import common
 
-@dataclasses.dataclass
-class Answer:
-    app: dict[str, str]
-    secrets: dict[str, dict[str, str]]
-    units: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+Answer = common.Answer
 
 
 def answer(

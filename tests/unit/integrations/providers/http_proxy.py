@@ -8,10 +8,12 @@ the ``username`` and ``password`` created for that requirer.
 
 from __future__ import annotations
 
-import base64
-import dataclasses
-import hashlib
 import json
+
+from tests.unit.integrations.providers import common
+
+Answer = common.Answer
+secret_id = common.secret_id
 
 STATUSES = ("pending", "accepted", "rejected", "invalid", "unsupported", "error", "ready")
 PROXY = "http://squid.internal:3128"
@@ -19,20 +21,6 @@ PROXY = "http://squid.internal:3128"
 
 class Rejected(Exception):
     """The requirer's databag does not hold requests in the protocol's shape."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Answer:
-    """What the provider writes: its application databag and the secrets it grants."""
-
-    app: dict[str, str]
-    secrets: dict[str, dict[str, str]]
-
-
-def secret_id(seed: str) -> str:
-    """A Juju-style secret URI (20 base32hex characters), the same for the same seed."""
-    digest = hashlib.sha256(seed.encode()).digest()[:15]
-    return "secret:" + base64.b32hexencode(digest).decode().lower()[:20]
 
 
 def requests(requirer_app: dict[str, str]) -> list[dict]:

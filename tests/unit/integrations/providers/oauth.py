@@ -8,11 +8,14 @@ the databag, the client secret in a Juju secret (``client_secret_id``, key ``sec
 
 from __future__ import annotations
 
-import base64
-import dataclasses
 import hashlib
 import json
 import urllib.parse
+
+from tests.unit.integrations.providers import common
+
+Answer = common.Answer
+secret_id = common.secret_id
 
 ISSUER = "https://iam.example.com"
 SCOPES = ("openid", "profile", "email", "phone", "offline_access")
@@ -27,20 +30,6 @@ AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 
 class Rejected(Exception):
     """The requirer's client request is invalid: the provider registers nothing."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Answer:
-    """What the provider writes: its application databag and the secrets it grants."""
-
-    app: dict[str, str]
-    secrets: dict[str, dict[str, str]]
-
-
-def secret_id(seed: str) -> str:
-    """A Juju-style secret URI (20 base32hex characters), the same for the same seed."""
-    digest = hashlib.sha256(seed.encode()).digest()[:15]
-    return "secret:" + base64.b32hexencode(digest).decode().lower()[:20]
 
 
 def provider_info() -> dict[str, str]:

@@ -7,30 +7,19 @@ secrets, in plain ``token``.
 
 from __future__ import annotations
 
-import base64
-import dataclasses
 import hashlib
+
+from tests.unit.integrations.providers import common
+
+Answer = common.Answer
+secret_id = common.secret_id
 
 
 class Rejected(Exception):
     """The requirer's databag is not a request this provider can serve."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Answer:
-    """What the provider writes: its application databag and the secrets it grants."""
-
-    app: dict[str, str]
-    secrets: dict[str, dict[str, str]]
-
-
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-def secret_id(seed: str) -> str:
-    """A Juju-style secret URI (20 base32hex characters), the same for the same seed."""
-    digest = hashlib.sha256(seed.encode()).digest()[:15]
-    return "secret:" + base64.b32hexencode(digest).decode().lower()[:20]
 
 
 def store_id(store_name: str) -> str:

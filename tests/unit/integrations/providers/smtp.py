@@ -6,23 +6,10 @@ The requirer writes nothing. The password goes into a Juju secret (``password_id
 
 from __future__ import annotations
 
-import base64
-import dataclasses
-import hashlib
+from tests.unit.integrations.providers import common
 
-
-@dataclasses.dataclass(frozen=True)
-class Answer:
-    """What the provider writes: its application databag and the secrets it grants."""
-
-    app: dict[str, str]
-    secrets: dict[str, dict[str, str]]
-
-
-def secret_id(seed: str) -> str:
-    """A Juju-style secret URI (20 base32hex characters), the same for the same seed."""
-    digest = hashlib.sha256(seed.encode()).digest()[:15]
-    return "secret:" + base64.b32hexencode(digest).decode().lower()[:20]
+Answer = common.Answer
+secret_id = common.secret_id
 
 
 def answer(
