@@ -56,7 +56,7 @@ def answer(data: relation.RemoteData, read_secret: relation.SecretReader) -> dic
         if isinstance(value, str) and not key.startswith("secret-")
     }
     for field in SECRET_FIELDS:
-        content = relation.read_secret_field(data.app, field, read_secret, "")
+        content = relation.read_secret_field(data.app, field, read_secret)
         # Only the fields we asked to be secret: other keys of a secret are not expected, and
         # a secret's value must not stand in for a plain field that messages quote.
         bag.update((key, value) for key, value in content.items() if key in REQUESTED_SECRETS)

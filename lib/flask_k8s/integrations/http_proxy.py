@@ -101,10 +101,10 @@ def with_user(value: typing.Any, field: str, user: tuple[str, str] | None) -> st
 
 
 def credentials(
-    response: dict[str, typing.Any], read_secret: relation.SecretReader, endpoint: str
+    response: dict[str, typing.Any], read_secret: relation.SecretReader
 ) -> tuple[str, str] | None:
     """Username and password from the ``user`` secret, if the response names one."""
-    content = relation.read_secret_field(response, "user", read_secret, endpoint)
+    content = relation.read_secret_field(response, "user", read_secret)
     if not content:
         return None
     username, password = content.get("username"), content.get("password")
@@ -138,7 +138,7 @@ def environment(
         )
     if status != READY:
         raise relation.InvalidData(f"unknown status {status[:40]!r} of the proxy request")
-    user = credentials(response, read_secret, context.endpoint)
+    user = credentials(response, read_secret)
     env: dict[str, str] = {}
     for field in ("http_proxy", "https_proxy"):
         value = with_user(response.get(field), field, user)

@@ -87,7 +87,7 @@ def environment(
     client_id = relation.text_field(bag, "client_id")
     if client_id is None or not bag.get("client_secret_id"):
         raise relation.NotReady("waiting for the provider to register the client")
-    content = relation.read_secret_field(bag, "client_secret_id", read_secret, context.endpoint)
+    content = relation.read_secret_field(bag, "client_secret_id", read_secret)
     client_secret = content.get("secret")
     if not client_secret:
         raise relation.InvalidData("the secret in client_secret_id has no 'secret' key")

@@ -87,7 +87,7 @@ class RemoteData:
 
 
 def read_secret_field(
-    data: Bag, field: str, read_secret: SecretReader, endpoint: str
+    data: Bag, field: str, read_secret: SecretReader
 ) -> collections.abc.Mapping[str, str]:
     """The content of the secret whose URI is in ``field``, or {} if the field is absent."""
     uri = data.get(field)
@@ -179,7 +179,7 @@ def secret_or_plain(
     The value is taken as it is, spaces included.
     """
     if bag.get(secret_field):
-        content = read_secret_field(bag, secret_field, read_secret, "")
+        content = read_secret_field(bag, secret_field, read_secret)
         if key not in content:
             raise InvalidData(f"the secret in {secret_field} has no {key!r} key")
         return content[key]

@@ -58,7 +58,7 @@ def environment(
     """``S3_*`` from the provider's answer, each variable only when its field was sent."""
     # Not every "secret-" key is a secret URI: v0 sends "secret-key" in plain text.
     bag = {key: value for key, value in data.app.items() if key != "secret-extra"}
-    bag.update(relation.read_secret_field(data.app, "secret-extra", read_secret, ""))
+    bag.update(relation.read_secret_field(data.app, "secret-extra", read_secret))
     secret_key = bag.get("secret-key")
     if secret_key is not None and not isinstance(secret_key, str):
         raise relation.InvalidData("secret-key is not text")
