@@ -70,10 +70,12 @@ class FlaskCharm(ops.CharmBase):
     def _reconcile(self) -> None:
         workload_spec = self.workload_spec
         container = self.unit.get_container(workload_spec.container)
-        relations.publish(self, workload_spec)
+        # The ingress URL, read once: OIDC's request and the app's variables both need it.
+        external_url = relations.external_url(self, workload_spec)
+        relations.publish(self, workload_spec, external_url)
         observability.publish(self, workload_spec)
         try:
-            charm_state = state.from_charm(self, workload_spec)
+            charm_state = state.from_charm(self, workload_spec, external_url)
         except status.Missing:
             if container.can_connect():
                 try:

@@ -137,16 +137,16 @@ def _unit_address(charm: ops.CharmBase, rel: ops.Relation) -> tuple[str, str | N
     return socket.getfqdn(), str(address) if address is not None else None
 
 
-def publish(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> None:
+def publish(charm: ops.CharmBase, workload: spec.WorkloadSpec, url: str | None) -> None:
     """Write each integration's request where it differs from the bag.
 
     The leader writes the application databag; every unit writes its own unit databag for
-    the interfaces that have one (ingress: the unit's host and IP).
+    the interfaces that have one (ingress: the unit's host and IP). ``url`` is the app's
+    ingress URL (``external_url``), which the OIDC request needs.
     """
     from . import integrations  # noqa: PLC0415
 
     leader = charm.unit.is_leader()
-    url = external_url(charm, workload)
     for endpoint in endpoints(charm):
         for rel in charm.model.relations[endpoint.name]:
             module = integrations.load(endpoint.interface)
@@ -159,8 +159,11 @@ def publish(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> None:
                 _write(rel.data[charm.app], module.request(ctx, dict(rel.data[charm.app])))
 
 
-def collect(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> Integrations:
-    """Every related application's variables; Blocked if an answer is unusable."""
+def collect(charm: ops.CharmBase, workload: spec.WorkloadSpec, url: str | None) -> Integrations:
+    """Every related application's variables; Blocked if an answer is unusable.
+
+    ``url`` is the app's ingress URL (``external_url``), read once per hook by the charm.
+    """
     from . import integrations  # noqa: PLC0415
 
     env: dict[str, str] = {}
@@ -169,7 +172,6 @@ def collect(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> Integrations:
     missing: list[str] = []
     seen: list[str] = []
     read_secret = secret_reader(charm.model, seen)
-    url = external_url(charm, workload)
     for endpoint in endpoints(charm):
         name = endpoint.name
         relations = charm.model.relations[name]

@@ -84,7 +84,9 @@ SecretReader = collections.abc.Callable[[str, str], dict[str, str]]
 """Reads the content of the secret an option points at: (option, secret ID) -> content."""
 
 
-def from_charm(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> CharmState:
+def from_charm(
+    charm: ops.CharmBase, workload: spec.WorkloadSpec, external_url: str | None
+) -> CharmState:
     """Read Juju into a CharmState, or raise the status that says what is missing."""
     model = charm.model
     peers = model.get_relation(workload.peer_relation)
@@ -100,7 +102,7 @@ def from_charm(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> CharmState:
         is_leader=model.unit.is_leader(),
         peer_units=[unit.name for unit in peer_units],
         environ=os.environ,
-        integrations=lambda: relations.collect(charm, workload),
+        integrations=lambda: relations.collect(charm, workload, external_url),
         workload=workload,
     )
 
