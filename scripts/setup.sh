@@ -9,6 +9,8 @@
 #   their own throwaway servers: the system services are not started).
 # - Prometheus (with promtool) from Debian's package, for the observability tests (which run
 #   /usr/bin/prometheus themselves: the system service is not started either).
+# - the empty mount points /flask and /var/lib/flask-k8s, where scripts/hermetic.sh mounts a
+#   fresh tmpfs for every test run.
 # Must run as root, like Pebble in a workload container.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -107,5 +109,8 @@ fi
 uv pip install --quiet --python "$PREFIX/rock/bin/python3" \
     -r examples/flask-app/requirements.txt "$GUNICORN"
 install -m 0644 scripts/rock/statsd-mapping.conf "$PREFIX/rock/statsd-mapping.conf"
+# Mount points only: the tests run under scripts/hermetic.sh, which mounts an empty tmpfs on
+# each, so nothing an earlier run left in them is seen.
+mkdir -p /flask /var/lib/flask-k8s
 chmod -R a+rX "$PREFIX"
 log "done"

@@ -99,15 +99,18 @@ def test_a_non_integer_tunable_is_refused_rather_than_written():
         gunicorn.render_config(webserver, WORKLOAD)
 
 
-def test_gunicorn_accepts_every_rendered_setting():
+def test_gunicorn_accepts_every_rendered_setting(tmp_path):
     import gunicorn.config as gunicorn_config
 
+    # gunicorn checks that chdir exists: the app directory is a temporary one here.
+    workload = spec.WorkloadSpec(app_dir=str(tmp_path))
     webserver = config.WebserverConfig(workers=2, threads=4, timeout=30, keepalive=2)
     cfg = gunicorn_config.Config()
 
-    for name, value in _execute(gunicorn.render_config(webserver, WORKLOAD)).items():
+    for name, value in _execute(gunicorn.render_config(webserver, workload)).items():
         cfg.set(name, value)
 
+    assert cfg.chdir == str(tmp_path)
     assert cfg.workers == 2
     assert cfg.threads == 4
     assert cfg.address == [("0.0.0.0", 8000)]  # noqa: S104
