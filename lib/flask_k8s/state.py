@@ -59,6 +59,8 @@ class CharmState:
     peer_fqdns: tuple[str, ...] = ()
     # Values that must never appear in a status or a log, such as secret contents.
     secret_values: tuple[str, ...] = ()
+    # paas-config.yaml's ``framework_logging_format: json``: gunicorn logs JSON lines.
+    json_logging: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "user_env", _frozen(self.user_env))
