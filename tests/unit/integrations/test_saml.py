@@ -20,6 +20,14 @@ ANSWER = {
         "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
     ),
 }
+# An identity provider that offers single sign-on through the HTTP-POST binding only.
+POST_ONLY = {
+    "entity_id": "https://login.example.com/saml",
+    "metadata_url": "https://login.example.com/saml/metadata",
+    "x509certs": "MIICcertOne,MIICcertTwo",
+    "single_sign_on_service_post_url": "https://login.example.com/saml/sso/post",
+    "single_sign_on_service_post_binding": "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST",
+}
 
 
 def _no_secrets(uri: str) -> dict[str, str]:
@@ -37,6 +45,39 @@ def test_the_metadata_gives_every_variable():
         "SAML_SINGLE_SIGN_ON_REDIRECT_URL": "https://login.example.com/saml/sso",
         "SAML_SIGNING_CERTIFICATE": "MIICcertOne",
     }
+
+
+def test_a_post_binding_provider_gives_every_variable_but_the_redirect_url():
+    # paas-charm exports these three and leaves SAML_SINGLE_SIGN_ON_REDIRECT_URL out.
+    assert _env(POST_ONLY) == {
+        "SAML_ENTITY_ID": "https://login.example.com/saml",
+        "SAML_METADATA_URL": "https://login.example.com/saml/metadata",
+        "SAML_SIGNING_CERTIFICATE": "MIICcertOne",
+    }
+
+
+def test_the_entity_id_and_a_certificate_are_enough():
+    app = {"entity_id": "urn:example:idp", "x509certs": "MIICcertOne"}
+
+    assert _env(app) == {
+        "SAML_ENTITY_ID": "urn:example:idp",
+        "SAML_SIGNING_CERTIFICATE": "MIICcertOne",
+    }
+
+
+def test_a_redirect_url_sent_with_another_binding_is_left_out():
+    post = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+
+    env = _env({**ANSWER, "single_sign_on_service_redirect_binding": post})
+
+    assert "SAML_SINGLE_SIGN_ON_REDIRECT_URL" not in env
+    assert env["SAML_ENTITY_ID"] == "https://login.example.com/saml"
+
+
+def test_a_redirect_url_without_its_binding_is_exported():
+    app = {k: v for k, v in ANSWER.items() if k != "single_sign_on_service_redirect_binding"}
+
+    assert _env(app)["SAML_SINGLE_SIGN_ON_REDIRECT_URL"] == "https://login.example.com/saml/sso"
 
 
 def test_the_metadata_url_is_optional():
@@ -59,11 +100,10 @@ def test_nothing_is_requested():
     assert saml.request(CONTEXT, {}) == {}
 
 
-@pytest.mark.parametrize(
-    "missing", ["entity_id", "single_sign_on_service_redirect_url", "x509certs"]
-)
-def test_waits_until_the_required_fields_are_sent(missing):
-    app = {key: value for key, value in ANSWER.items() if key != missing}
+@pytest.mark.parametrize("missing", ["entity_id", "x509certs"])
+@pytest.mark.parametrize("answer", [ANSWER, POST_ONLY], ids=["redirect", "post"])
+def test_waits_until_the_required_fields_are_sent(missing, answer):
+    app = {key: value for key, value in answer.items() if key != missing}
 
     with pytest.raises(relation.NotReady):
         _env(app)
@@ -75,6 +115,13 @@ def test_waits_until_the_required_fields_are_sent(missing):
         ({"x509certs": ", ,"}, "x509certs holds no certificate"),
         ({"single_sign_on_service_redirect_url": "/saml/sso"}, "is not an http"),
         ({"single_sign_on_service_redirect_url": "ftp://idp/sso"}, "is not an http"),
+        (
+            {
+                "single_sign_on_service_redirect_url": "/saml/sso",
+                "single_sign_on_service_redirect_binding": "HTTP-POST",
+            },
+            "single_sign_on_service_redirect_url is not an http",
+        ),
         ({"metadata_url": "https://[::1/metadata"}, "metadata_url is not an http"),
         ({"entity_id": 42}, "entity_id is not text"),
         ({"x509certs": ["MIIC"]}, "x509certs is not text"),
@@ -142,3 +189,24 @@ def test_protocol_with_the_provider_model(ctx, state):
     # The redirect binding's URL, not the POST one listed first.
     assert env["SAML_SINGLE_SIGN_ON_REDIRECT_URL"] == f"{provider.IDP}/saml/sso"
     assert env["SAML_SIGNING_CERTIFICATE"] == provider.CERTIFICATES[0]
+
+
+def test_protocol_with_a_post_binding_provider_model(ctx, state):
+    state, rel = _related(state, {})
+    created = ctx.run(ctx.on.relation_created(rel), state)
+    request = created.get_relation(rel.id).local_app_data
+
+    app, _, _ = provider.answer(request, services=provider.POST_ONLY)
+    answered = dataclasses.replace(created.get_relation(rel.id), remote_app_data=app)
+    others = {other for other in created.relations if other.id != rel.id}
+    out = ctx.run(
+        ctx.on.relation_changed(answered),
+        dataclasses.replace(created, relations={*others, answered}),
+    )
+
+    env = out.get_container("flask-app").plan.services["flask"].environment
+    assert out.unit_status == testing.ActiveStatus()
+    assert env["SAML_ENTITY_ID"] == f"{provider.IDP}/saml"
+    assert env["SAML_METADATA_URL"] == f"{provider.IDP}/saml/metadata"
+    assert env["SAML_SIGNING_CERTIFICATE"] == provider.CERTIFICATES[0]
+    assert "SAML_SINGLE_SIGN_ON_REDIRECT_URL" not in env
