@@ -7,6 +7,10 @@ with the credentials in the secret named by ``secret-user`` (``username``, ``pas
 for PostgreSQL and MongoDB, ``uris``) and TLS in ``secret-tls``. Without secrets, the same
 fields come in plain text; plain fields are read first and secret contents overlaid.
 
+As in paas-charm, for every database: the provider's ``uris`` is the URL whenever it is
+sent, with or without ``endpoints`` and credentials; otherwise the URL is built from
+``endpoints``, ``username`` and ``password``, and is waited for until all three are sent.
+
 Variables: ``<ENDPOINT>_DB_CONNECT_STRING`` and its parts (``urls.variables``), e.g.
 ``POSTGRESQL_DB_CONNECT_STRING`` for the ``postgresql`` endpoint.
 """
@@ -14,6 +18,7 @@ Variables: ``<ENDPOINT>_DB_CONNECT_STRING`` and its parts (``urls.variables``), 
 from __future__ import annotations
 
 import json
+import urllib.parse
 
 from . import relation, urls
 
@@ -81,19 +86,40 @@ def credentials(bag: relation.Bag) -> tuple[list[str], str, str]:
     return endpoints, username, password
 
 
+def provided_url(bag: relation.Bag, uris: str) -> str:
+    """The provider's ``uris``, its raw credentials percent-encoded when they are known.
+
+    Messages name the field and never quote it: the URI holds the password.
+    """
+    url = urls.reencode_userinfo(uris, bag.get("username"), bag.get("password"))
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        raise relation.InvalidData("uris is not a valid URI") from None
+    if not parts.scheme or not parts.netloc.rpartition("@")[2]:
+        raise relation.InvalidData("uris has no scheme or no host")
+    return url
+
+
 def environment(
     context: relation.Context, data: relation.RemoteData, read_secret: relation.SecretReader
 ) -> dict[str, str]:
     """``<ENDPOINT>_DB_*`` from the provider's answer."""
     bag = answer(data, read_secret)
-    endpoints, username, password = credentials(bag)
-    database = relation.text_field(bag, "database") or database_name(context)
     uris = relation.text_field(bag, "uris")
     if uris:
         # The provider's URI carries what we can't rebuild (replicaSet, authSource, ...).
-        url = urls.reencode_userinfo(uris, username, password)
-    else:
-        scheme = SCHEMES[context.interface]
-        hosts = endpoints if scheme == "mongodb" else endpoints[:1]
-        url = urls.build(scheme, hosts, username=username, password=password, path=database)
+        url = provided_url(bag, uris)
+        # The database the provider created, else the one the URI names, as in paas-charm.
+        database = relation.text_field(bag, "database")
+        try:
+            return urls.variables(prefix(context), url, database=database)
+        except relation.InvalidData:
+            # A password with a raw "#" or "/" ends the netloc early: quote no part of it.
+            raise relation.InvalidData("uris has an invalid host or port") from None
+    endpoints, username, password = credentials(bag)
+    database = relation.text_field(bag, "database") or database_name(context)
+    scheme = SCHEMES[context.interface]
+    hosts = endpoints if scheme == "mongodb" else endpoints[:1]
+    url = urls.build(scheme, hosts, username=username, password=password, path=database)
     return urls.variables(prefix(context), url, database=database)

@@ -95,6 +95,102 @@ def test_mongodb_replica_set_uri_passes_through():
     assert env["MONGODB_DB_QUERY"] == "replicaSet=mongo&authSource=admin"
 
 
+MONGODB_URI = (
+    "mongodb://relation-68:Zx81pw@mongodb-k8s-0.mongodb-k8s-endpoints:27017/flask-k8s"
+    "?replicaSet=mongodb-k8s&authSource=admin"
+)
+
+
+def test_mongodb_uris_alone_gives_what_paas_charm_gives():
+    # No endpoints, no separate username and password: paas-charm uses the URI as sent.
+    app = {"database": "flask-k8s", "secret-user": "secret:u"}
+    data = relation.RemoteData(relation_id=1, app=app)
+
+    env = database.environment(
+        context("mongodb"), data, helpers.reader({"secret:u": {"uris": MONGODB_URI}})
+    )
+
+    assert env == {
+        "MONGODB_DB_CONNECT_STRING": MONGODB_URI,
+        "MONGODB_DB_SCHEME": "mongodb",
+        "MONGODB_DB_NETLOC": "relation-68:Zx81pw@mongodb-k8s-0.mongodb-k8s-endpoints:27017",
+        "MONGODB_DB_PATH": "/flask-k8s",
+        "MONGODB_DB_PARAMS": "",
+        "MONGODB_DB_QUERY": "replicaSet=mongodb-k8s&authSource=admin",
+        "MONGODB_DB_FRAGMENT": "",
+        "MONGODB_DB_USERNAME": "relation-68",
+        "MONGODB_DB_PASSWORD": "Zx81pw",
+        "MONGODB_DB_HOSTNAME": "mongodb-k8s-0.mongodb-k8s-endpoints",
+        "MONGODB_DB_PORT": "27017",
+        "MONGODB_DB_NAME": "flask-k8s",
+    }
+
+
+def test_uris_alone_in_plain_text_names_the_database_by_its_path():
+    app = {"uris": "mongodb://relation-68:Zx81pw@h1:27017,h2:27017/orders?replicaSet=rs"}
+    data = relation.RemoteData(relation_id=1, app=app)
+
+    env = database.environment(context("mongodb"), data, helpers.reader({}))
+
+    assert env["MONGODB_DB_CONNECT_STRING"] == app["uris"]
+    assert env["MONGODB_DB_HOSTNAME"] == "h1"
+    assert env["MONGODB_DB_NAME"] == "orders"
+
+
+@pytest.mark.parametrize("endpoint", ["postgresql", "mysql", "mongodb"])
+@pytest.mark.parametrize("secrets", [True, False], ids=["secret", "plain"])
+def test_uris_alone_is_used_for_every_database(endpoint, secrets):
+    request = database.request(context(endpoint), {})
+    if not secrets:
+        request = {"database": request["database"]}
+    answer = provider.answer(endpoint, request, uris_only=True)
+    assert answer is not None and "endpoints" not in answer.app
+
+    env = environment(endpoint, answer)
+
+    prefix = endpoint.upper() + "_DB"
+    assert env[f"{prefix}_CONNECT_STRING"].startswith(f"{endpoint}://relation-7:Zx81pw@")
+    assert env[f"{prefix}_USERNAME"] == "relation-7"
+    assert env[f"{prefix}_PASSWORD"] == "Zx81pw"
+    assert env[f"{prefix}_NAME"] == "flask-k8s"
+
+
+def test_uris_without_endpoints_still_get_known_credentials_encoded():
+    uri = f"postgresql://relation-7:{NASTY}@db:5432/flask-k8s"
+    app = {"database": "flask-k8s", "secret-user": "secret:u"}
+    user = {"username": "relation-7", "password": NASTY, "uris": uri}
+    data = relation.RemoteData(relation_id=1, app=app)
+
+    env = database.environment(context(), data, helpers.reader({"secret:u": user}))
+
+    assert env["POSTGRESQL_DB_PASSWORD"] == NASTY
+    assert NASTY not in env["POSTGRESQL_DB_CONNECT_STRING"]
+    assert env["POSTGRESQL_DB_HOSTNAME"] == "db"
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "mongodb://relation-7:pw#Kq2@mongo-0:27017/flask-k8s",  # A raw "#", no known password.
+        "mongodb://relation-7:pw-Kq2@[mongo-0/flask-k8s",
+        "mongodb://relation-7:pw-Kq2@/flask-k8s",
+        "mongodb://",
+        "relation-7:pw-Kq2",
+        "//relation-7:pw-Kq2@mongo-0/flask-k8s",
+    ],
+)
+def test_an_unusable_uri_is_invalid_data_naming_the_field_only(uri):
+    app = {"database": "flask-k8s", "secret-user": "secret:u"}
+    data = relation.RemoteData(relation_id=1, app=app)
+
+    with pytest.raises(relation.InvalidData) as invalid:
+        database.environment(context("mongodb"), data, helpers.reader({"secret:u": {"uris": uri}}))
+
+    assert invalid.value.message.startswith("uris ")
+    assert "Kq2" not in invalid.value.message
+    assert "relation-7" not in invalid.value.message
+
+
 def test_plain_text_credentials_are_read_when_no_secrets_were_requested():
     answer = provider.answer("postgresql", {"database": "flask-k8s"})
     assert answer is not None and not answer.secrets
@@ -233,3 +329,27 @@ def test_credentials_are_used_exactly_as_sent():
     )
 
     assert env["POSTGRESQL_DB_USERNAME"] == " padded "
+
+
+def test_two_sided_mongodb_answering_with_uris_alone_through_the_charm(ctx, charm_state):
+    created = testing.Relation("mongodb")
+    out = ctx.run(ctx.on.relation_created(created), charm_state(created))
+    request = dict(out.get_relation(created.id).local_app_data)
+
+    answer = provider.answer("mongodb", request, uris_only=True)
+    assert answer is not None
+    secrets = [
+        testing.Secret(content, id=uri, owner=None) for uri, content in answer.secrets.items()
+    ]
+    answered = dataclasses.replace(created, remote_app_data=answer.app)
+    out = ctx.run(
+        ctx.on.relation_changed(answered, remote_unit=0), charm_state(answered, secrets=secrets)
+    )
+
+    env = helpers.flask_env(out)
+    assert out.unit_status == testing.ActiveStatus()
+    assert env["MONGODB_DB_CONNECT_STRING"] == (
+        "mongodb://relation-7:Zx81pw@mongo-0.mongo:27017,mongo-1.mongo:27017/flask-k8s"
+        "?replicaSet=mongo&authSource=admin"
+    )
+    assert env["MONGODB_DB_QUERY"] == "replicaSet=mongo&authSource=admin"

@@ -3,6 +3,8 @@
 Given what a requirer wrote in its application databag, it answers the way today's
 postgresql-k8s, mysql-k8s and MongoDB providers do: the database it created, its endpoints,
 and the credentials in a Juju secret (in plain text when the requirer asked for no secrets).
+With ``uris_only`` it answers with a connection URI alone (no endpoints, no separate
+username and password), which the protocol allows and paas-charm uses.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ def answer(
     username: str = "relation-7",
     password: str = "Zx81pw",
     subordinated: bool = False,
+    uris_only: bool = False,
 ) -> Answer | None:
     """The provider's answer to ``request``, or None: without ``database`` it does nothing."""
     database = request.get("database")
@@ -44,6 +47,11 @@ def answer(
             "?replicaSet=mongo&authSource=admin"
         )
     app = {"database": database, "endpoints": endpoints, "version": version}
+    if uris_only:
+        # The provider's URI, credentials as it writes them (raw), and nothing to build one from.
+        uri = user.get("uris") or f"{kind}://{username}:{password}@{endpoints}/{database}"
+        user = {"uris": uri}
+        del app["endpoints"]
     secrets: dict[str, dict[str, str]] = {}
     if {"username", "password"} <= requested:
         secrets["secret:user0000000000000001"] = user
