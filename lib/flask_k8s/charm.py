@@ -22,6 +22,10 @@ class FlaskCharm(ops.CharmBase):
 
     def __init__(self, framework: ops.Framework):
         super().__init__(framework)
+        # Every value the hook treats as secret, added as it is read; statuses, action
+        # messages and log lines go through it.
+        self.redactor = status.Redactor()
+        status.redact_logs(self.redactor)
         on = self.on
         peer = self.workload_spec.peer_relation
         for event in (
@@ -55,7 +59,9 @@ class FlaskCharm(ops.CharmBase):
             framework.observe(on[name].relation_joined, self._on_event)
             framework.observe(on[name].relation_changed, self._on_event)
         framework.observe(on.secret_remove, self._on_secret_remove)
-        framework.observe(on.rotate_secret_key_action, self._on_rotate_secret_key)
+        # A charm built on the library may leave the action out of its metadata.
+        if "rotate-secret-key" in self.meta.actions:
+            framework.observe(on.rotate_secret_key_action, self._on_rotate_secret_key)
 
     def _on_event(self, _: ops.EventBase) -> None:
         self.reconcile()
@@ -75,7 +81,7 @@ class FlaskCharm(ops.CharmBase):
         relations.publish(self, workload_spec, external_url)
         observability.publish(self, workload_spec)
         try:
-            charm_state = state.from_charm(self, workload_spec, external_url)
+            charm_state = state.from_charm(self, workload_spec, external_url, self.redactor)
         except status.Missing:
             if container.can_connect():
                 try:
@@ -103,30 +109,43 @@ class FlaskCharm(ops.CharmBase):
             self._set_status(ops.ActiveStatus())
 
     def _set_status(self, unit_status: ops.StatusBase) -> None:
+        # Messages may quote program output or a provider's data: the last line of defence.
+        unit_status = ops.StatusBase.from_name(
+            unit_status.name, self.redactor.backstop(unit_status.message)
+        )
         self.unit.status = unit_status
         if self.unit.is_leader():
             self.app.status = unit_status
 
     def _on_rotate_secret_key(self, event: ops.ActionEvent) -> None:
+        reason = self._rotate_secret_key()
+        if reason is None:
+            event.set_results({"status": "success"})
+            self.reconcile()
+        else:
+            event.fail(self.redactor.backstop(reason))
+
+    def _rotate_secret_key(self) -> str | None:
+        """Rotate the generated key; None on success, else why it was not done."""
         if not self.unit.is_leader():
-            event.fail(
+            return (
                 "only the leader can rotate the secret key: run the action on the leader unit "
                 f"(juju run {self.app.name}/leader rotate-secret-key)"
             )
-            return
         if self.config.get("flask-secret-key") or self.config.get("flask-secret-key-id"):
-            event.fail(
+            return (
                 "the secret key comes from flask-secret-key or flask-secret-key-id; change that "
                 "option instead"
             )
-            return
         peers = self.model.get_relation(self.workload_spec.peer_relation)
         if peers is None:
-            event.fail("the secret-storage peer relation does not exist yet; try again shortly")
-            return
-        secrets.rotate_secret_key(self.model, peers)
-        event.set_results({"status": "success"})
-        self.reconcile()
+            return "the secret-storage peer relation does not exist yet; try again shortly"
+        try:
+            secrets.rotate_secret_key(self.model, peers)
+        except ops.ModelError:
+            logger.warning("rotating the secret key failed", exc_info=True)
+            return "Juju refused to update the secret key; see juju debug-log, then try again"
+        return None
 
     def _on_secret_remove(self, event: ops.SecretRemoveEvent) -> None:
         # Rotation leaves old revisions of the key behind; drop each once nobody tracks it.

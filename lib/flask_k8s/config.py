@@ -16,6 +16,9 @@ import yaml
 from . import status
 
 WORKER_CLASSES = ("sync", "gevent")
+# The largest number a webserver-* or flask-* integer option takes (gunicorn and Flask read
+# them as C ints or seconds; Juju's own limit is 64 bits).
+_INT_MAX = 2**31 - 1
 # Options of the charm itself that are not exported to the app.
 _RESERVED_PREFIXES = ("webserver-",)
 
@@ -131,6 +134,9 @@ def _int(
         return None
     if value < minimum:
         problems.invalid.append(f"{name} must be at least {minimum}")
+        return None
+    if value > _INT_MAX:
+        problems.invalid.append(f"{name} must be at most {_INT_MAX}")
         return None
     return value
 

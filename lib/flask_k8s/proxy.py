@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import collections.abc
 
+from . import status
+
 _JUJU_PROXY = {
     "HTTP_PROXY": "JUJU_CHARM_HTTP_PROXY",
     "HTTPS_PROXY": "JUJU_CHARM_HTTPS_PROXY",
@@ -20,3 +22,11 @@ def from_environ(environ: collections.abc.Mapping[str, str]) -> dict[str, str]:
             variables[name] = value
             variables[name.lower()] = value
     return variables
+
+
+def credentials(environ: collections.abc.Mapping[str, str]) -> list[str]:
+    """The logins in the model's proxy URLs (``http://user:password@squid:3128``)."""
+    found: list[str] = []
+    for juju_name in _JUJU_PROXY.values():
+        found.extend(status.url_credentials(environ.get(juju_name, "").strip()))
+    return found

@@ -111,15 +111,19 @@ def snapshot(model: ops.Model, rel: ops.Relation) -> relation.RemoteData:
     )
 
 
-def secret_reader(model: ops.Model, seen: list[str]) -> relation.SecretReader:
-    """Reads relation secrets; every value read is added to ``seen``, to be redacted."""
+def secret_reader(
+    model: ops.Model, hide: collections.abc.Callable[..., None]
+) -> relation.SecretReader:
+    """Reads relation secrets; every value read is passed to ``hide`` before it is used."""
 
     def read(uri: str) -> dict[str, str]:
         try:
             content = model.get_secret(id=uri).get_content(refresh=True)
         except (ops.SecretNotFoundError, ops.ModelError):
             raise relation.SecretUnavailable(uri) from None
-        seen.extend(value for value in content.values() if value)
+        hide(*content.values())
+        for value in content.values():
+            hide(*status.url_credentials(value))
         return content
 
     return read
@@ -132,8 +136,13 @@ def _write(bag: ops.RelationDataContent, wanted: collections.abc.Mapping[str, st
 
 
 def _unit_address(charm: ops.CharmBase, rel: ops.Relation) -> tuple[str, str | None]:
-    binding = charm.model.get_binding(rel)
-    address = binding.network.bind_address if binding is not None else None
+    try:
+        binding = charm.model.get_binding(rel)
+        address = binding.network.bind_address if binding is not None else None
+    except ops.ModelError:
+        # network-get fails while the pod's network is not set up: publish the name only.
+        logger.info("no network binding for %s yet", rel.name)
+        address = None
     return socket.getfqdn(), str(address) if address is not None else None
 
 
@@ -159,10 +168,17 @@ def publish(charm: ops.CharmBase, workload: spec.WorkloadSpec, url: str | None) 
                 _write(rel.data[charm.app], module.request(ctx, dict(rel.data[charm.app])))
 
 
-def collect(charm: ops.CharmBase, workload: spec.WorkloadSpec, url: str | None) -> Integrations:
+def collect(
+    charm: ops.CharmBase,
+    workload: spec.WorkloadSpec,
+    url: str | None,
+    redactor: status.Redactor | None = None,
+) -> Integrations:
     """Every related application's variables; Blocked if an answer is unusable.
 
     ``url`` is the app's ingress URL (``external_url``), read once per hook by the charm.
+    Every credential met on the way, in a databag or a secret, goes into ``redactor`` before
+    anything can quote it.
     """
     from . import integrations  # noqa: PLC0415
 
@@ -171,7 +187,13 @@ def collect(charm: ops.CharmBase, workload: spec.WorkloadSpec, url: str | None) 
     waiting: list[str] = []
     missing: list[str] = []
     seen: list[str] = []
-    read_secret = secret_reader(charm.model, seen)
+
+    def hide(*values: object) -> None:
+        seen.extend(value for value in values if isinstance(value, str) and value)
+        if redactor is not None:
+            redactor.add(*values)
+
+    read_secret = secret_reader(charm.model, hide)
     for endpoint in endpoints(charm):
         name = endpoint.name
         relations = charm.model.relations[name]
@@ -181,18 +203,26 @@ def collect(charm: ops.CharmBase, workload: spec.WorkloadSpec, url: str | None) 
             continue
         module = integrations.load(endpoint.interface)
         ctx = context(charm, workload, name, endpoint.interface, url)
-        data = snapshot(charm.model, relations[0])
-        try:
-            env.update(module.environment(ctx, data, read_secret))
-            if hasattr(module, "log_targets"):
-                log_targets.update(module.log_targets(ctx, data))
-        except relation.NotReady as not_ready:
-            logger.info("%s: %s", name, status.redact(not_ready.message, tuple(seen)))
+        # Logs may go to several Lokis; every other endpoint is limited to one relation.
+        many = hasattr(module, "log_targets")
+        ready = False
+        for rel in relations if many else relations[:1]:
+            data = snapshot(charm.model, rel)
+            hide(*relation.credentials(data))
+            try:
+                variables = module.environment(ctx, data, read_secret)
+                hide(*relation.credential_variables(variables))
+                env.update(variables)
+                if many:
+                    log_targets.update(module.log_targets(ctx, data))
+                ready = True
+            except relation.NotReady as not_ready:
+                logger.info("%s: %s", name, status.redact(not_ready.message, seen))
+            except relation.InvalidData as invalid:
+                reason = status.redact(invalid.message, seen)
+                raise status.Blocked(f"{name} relation: {reason}") from None
+        if not ready:
             (waiting if endpoint.optional else missing).append(name)
-        except relation.InvalidData as invalid:
-            raise status.Blocked(
-                status.redact(f"{name} relation: {invalid.message}", tuple(seen))
-            ) from None
     return Integrations(
         environment=env,
         log_targets=log_targets,

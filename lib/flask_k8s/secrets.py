@@ -63,7 +63,9 @@ def shared_secret_key(model: ops.Model, relation: ops.Relation | None) -> str | 
                 del data[LEGACY_FIELD]
             return value
     if not model.unit.is_leader():
-        return None
+        # Until the leader moves paas-charm's plain-text key into a secret, it is the key:
+        # the unit keeps serving with the key its users' sessions were signed with.
+        return data.get(LEGACY_FIELD) or None
     try:
         secret = model.get_secret(label=SECRET_KEY_LABEL)
         value = secret.get_content(refresh=True)["value"]
@@ -80,4 +82,15 @@ def rotate_secret_key(model: ops.Model, relation: ops.Relation) -> None:
     shared_secret_key(model, relation)
     data = relation.data[model.app]
     model.get_secret(id=data[ID_FIELD]).set_content({"value": new_key()})
-    data[REVISION_FIELD] = str(int(data.get(REVISION_FIELD, "0") or "0") + 1)
+    data[REVISION_FIELD] = str(_revision(data.get(REVISION_FIELD)) + 1)
+
+
+def _revision(text: str | None) -> int:
+    """The rotation counter in the peer databag; 0 if it is absent or not a small number.
+
+    Its value only has to change for the other units to see relation-changed, so a counter
+    that something else garbled restarts from 0 rather than failing the rotation.
+    """
+    if text and len(text) < 10 and text.isascii() and text.isdigit():
+        return int(text)
+    return 0

@@ -87,24 +87,45 @@ SecretReader = collections.abc.Callable[[str, str], dict[str, str]]
 
 
 def from_charm(
-    charm: ops.CharmBase, workload: spec.WorkloadSpec, external_url: str | None
+    charm: ops.CharmBase,
+    workload: spec.WorkloadSpec,
+    external_url: str | None,
+    redactor: status.Redactor | None = None,
 ) -> CharmState:
-    """Read Juju into a CharmState, or raise the status that says what is missing."""
+    """Read Juju into a CharmState, or raise the status that says what is missing.
+
+    Every secret value is added to ``redactor`` as soon as it is read, so that whatever
+    stops the reconcile later cannot quote it.
+    """
     model = charm.model
+    hide = redactor or status.Redactor()
     peers = model.get_relation(workload.peer_relation)
     peer_units = sorted(peers.units, key=_unit_number) if peers else []
+    hide.add(charm.config.get("flask-secret-key"))
+    hide.add(*proxy.credentials(os.environ))
+
+    def read_secret(option: str, secret_id: str) -> dict[str, str]:
+        content = secrets.read_option_secret(model, option, secret_id)
+        hide.add(*content.values())
+        return content
+
+    def generated_secret_key() -> str | None:
+        key = secrets.shared_secret_key(model, peers)
+        hide.add(key)
+        return key
+
     return build(
         values=charm.config,
         options=config.load_options(charm.charm_dir),
-        read_secret=lambda option, secret_id: secrets.read_option_secret(model, option, secret_id),
-        generated_secret_key=lambda: secrets.shared_secret_key(model, peers),
+        read_secret=read_secret,
+        generated_secret_key=generated_secret_key,
         app_name=model.app.name,
         model_name=model.name,
         unit_name=model.unit.name,
         is_leader=model.unit.is_leader(),
         peer_units=[unit.name for unit in peer_units],
         environ=os.environ,
-        integrations=lambda: relations.collect(charm, workload, external_url),
+        integrations=lambda: relations.collect(charm, workload, external_url, hide),
         workload=workload,
     )
 
@@ -148,6 +169,7 @@ def build(
     if flask.secret_key:
         secret_values.append(flask.secret_key)
 
+    sources: dict[str, str] = {}
     user_env = _user_env(
         values,
         options=options,
@@ -155,6 +177,7 @@ def build(
         workload=workload,
         problems=problems,
         secret_values=secret_values,
+        sources=sources,
     )
     if problems.invalid and not problems.missing:
         problems.raise_if_any()
@@ -167,6 +190,13 @@ def build(
             parts.append(f"invalid config: {'; '.join(problems.invalid)}")
         raise status.Missing("; ".join(parts))
     secret_values.extend(related.secret_values)
+    # An integration's variable would silently replace the option's: refuse the option.
+    for variable in sorted(set(user_env).intersection(related.environment)):
+        problems.invalid.append(
+            f"{sources[variable]} would set {variable}, which an integration sets; "
+            "rename the option"
+        )
+    problems.raise_if_any()
 
     if secret_key is None:
         secret_key = generated_secret_key()
@@ -174,6 +204,8 @@ def build(
             raise status.Waiting("waiting for the leader to create the secret key")
     secret_values.append(secret_key)
 
+    proxy_env = proxy.from_environ(environ or {})
+    secret_values.extend(proxy.credentials(environ or {}))
     return CharmState(
         app_name=app_name,
         model_name=model_name,
@@ -182,7 +214,7 @@ def build(
         flask=flask,
         webserver=webserver,
         user_env=user_env,
-        proxy_env=proxy.from_environ(environ or {}),
+        proxy_env=proxy_env,
         integration_env=related.environment,
         log_targets=related.log_targets,
         waiting=related.waiting,
@@ -200,8 +232,12 @@ def _user_env(
     workload: spec.WorkloadSpec,
     problems: config.Problems,
     secret_values: list[str],
+    sources: dict[str, str],
 ) -> dict[str, str]:
-    """FLASK_<OPTION> for each of the charm author's options that is set."""
+    """FLASK_<OPTION> for each of the charm author's options that is set.
+
+    ``sources`` gets the option each variable comes from, for messages.
+    """
     reserved = {workload.env_prefix + name for name in BUILTIN_VARIABLES}
     user_env: dict[str, str] = {}
     for name, meta in options.items():
@@ -221,6 +257,9 @@ def _user_env(
                 config.env_name(workload.env_prefix, name, key): item
                 for key, item in content.items()
             }
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
+            problems.invalid.append(f"{name} must be a 64-bit integer")
+            continue
         else:
             variables = {config.env_name(workload.env_prefix, name): config.encode(value)}
         for variable in sorted(reserved.intersection(variables)):
@@ -228,6 +267,7 @@ def _user_env(
                 f"{name} would set {variable}, which flask-k8s sets itself; rename the option"
             )
         user_env.update(variables)
+        sources.update(dict.fromkeys(variables, name))
     return user_env
 
 

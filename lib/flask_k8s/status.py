@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import collections.abc
+import json
+import logging
+import urllib.parse
+
 import ops
 
 
@@ -35,21 +40,161 @@ class Waiting(StatusError):
     status_type = ops.WaitingStatus
 
 
-def redact(text: str, secrets: tuple[str, ...]) -> str:
-    """Replace every secret value in ``text``, so program output can go in a status."""
-    for value in sorted(secrets, key=len, reverse=True):
-        if len(value) >= 4 and value.lower() not in _PLAIN_WORDS and not value.isdigit():
-            text = text.replace(value, "***")
+def forms(value: str) -> set[str]:
+    """Every way the charm may write ``value``.
+
+    As it is, stripped, percent-encoded (as in the connection URLs the charm builds),
+    JSON-escaped and as the inside of a Python string literal (as messages quote values).
+    """
+    found = {value, value.strip()}
+    for text in tuple(found):
+        found.update(
+            (
+                urllib.parse.quote(text, safe=""),
+                urllib.parse.quote(text),
+                urllib.parse.quote_plus(text),
+                json.dumps(text)[1:-1],
+                json.dumps(text, ensure_ascii=False)[1:-1],
+                repr(text)[1:-1],
+            )
+        )
+    found.discard("")
+    return found
+
+
+def url_credentials(text: str) -> list[str]:
+    """The login in a URL (``scheme://user:password@host``), raw and decoded; [] if none.
+
+    Read without a URL parser, which refuses what a raw password may hold (``/``, ``#``).
+    """
+    _, sep, rest = text.partition("://")
+    userinfo, at, _ = rest.rpartition("@")
+    if not sep or not at:
+        return []
+    user, _, password = userinfo.partition(":")
+    parts = [part for part in (userinfo, user, password) if part]
+    return [*parts, *(urllib.parse.unquote(part) for part in parts)]
+
+
+# What a hidden value becomes; the next one is used when a secret is part of the first.
+_MARKERS = ("***", "[hidden]")
+
+
+def redact(text: str, secrets: collections.abc.Iterable[str]) -> str:
+    """``text`` with every form of every secret value hidden, whatever its length.
+
+    Longer forms go first, so a value's encoded form is hidden whole. A value too short to
+    tell from ordinary text (``a``, ``12``) is hidden all the same: a garbled message is
+    better than a credential in ``juju status``.
+    """
+    if not text:
+        return text
+    hidden = sorted({form for value in secrets if value for form in forms(value)}, key=len)
+    hidden.reverse()
+    if not hidden:
+        return text
+    marker = next((m for m in _MARKERS if not any(form in m for form in hidden)), "")
+    for _ in range(4):
+        if not any(form in text for form in hidden):
+            return text
+        for form in hidden:
+            text = text.replace(form, marker)
+    # Markers and the text around them keep making a secret's form again: drop each form
+    # instead; every pass shortens the text, so this ends.
+    while (found := next((form for form in hidden if form in text), None)) is not None:
+        text = text.replace(found, "")
     return text
 
 
-# Values that secrets hold besides credentials (secret-tls has "true"): hiding every such word
-# would garble messages and protect nothing.
-_PLAIN_WORDS = frozenset({"true", "false", "none", "null"})
+class Redactor:
+    """A hook's one redaction set: every value the charm treats as secret, as it reads it.
+
+    Secret-typed options, the Flask secret key, relation credentials (from Juju secrets or
+    plain text) and proxy credentials are added where they are read; everything the charm
+    writes for people (statuses, action messages, log lines) goes through it.
+    """
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+
+    def add(self, *values: object) -> None:
+        """Treat each non-empty text value as a secret from now on."""
+        self._values.update(value for value in values if isinstance(value, str) and value)
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The values to hide, in no particular order."""
+        return tuple(self._values)
+
+    def __call__(self, text: str) -> str:
+        """``text`` with every secret value hidden: for text from outside the charm."""
+        return redact(text, self._values)
+
+    def backstop(self, text: str) -> str:
+        """``text`` with every secret value of ``BACKSTOP_LENGTH`` or more hidden.
+
+        For a whole message the charm composed: the parts from outside were redacted in full
+        where they came in, and hiding a two-letter value in the charm's own words would only
+        garble them.
+        """
+        return redact(text, (value for value in self._values if len(value) >= BACKSTOP_LENGTH))
+
+
+# The shortest value the last line of defence hides in the charm's own words.
+BACKSTOP_LENGTH = 6
+
+
+class _LogRedaction(logging.Filter):
+    """Hides the current hook's secrets in every log record a handler writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.redactor = Redactor()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.redactor.values:
+            return True
+        # The arguments are what a log line quotes; its template is the code's own words.
+        if isinstance(record.args, collections.abc.Mapping):
+            record.args = {key: self._hide(value) for key, value in record.args.items()}
+        elif record.args:
+            record.args = tuple(self._hide(value) for value in record.args)
+        record.msg = self.redactor.backstop(
+            record.msg if isinstance(record.msg, str) else self.redactor(str(record.msg))
+        )
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redactor(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redactor(record.stack_info)
+        return True
+
+    def _hide(self, value: object) -> object:
+        # Numbers stay numbers (a "%d" needs one); anything else is shown as hidden text.
+        if isinstance(value, (int, float)):
+            return value
+        return self.redactor(value if isinstance(value, str) else str(value))
+
+
+_LOG_REDACTION = _LogRedaction()
+
+
+def redact_logs(redactor: Redactor) -> None:
+    """Send every log line through ``redactor``, whichever logger writes it.
+
+    The filter sits on the root logger's handlers (ops' Juju log handler among them), so the
+    records of ops and of any library are covered too. A process runs one hook, so the
+    current hook's redactor replaces the previous one.
+    """
+    _LOG_REDACTION.redactor = redactor
+    for handler in logging.getLogger().handlers:
+        if _LOG_REDACTION not in handler.filters:
+            handler.addFilter(_LOG_REDACTION)
 
 
 class Missing(Blocked):
-    """A required option (later: integration) has no value: the app must not run without it.
+    """A required option or integration has no value: the app must not run without it.
 
     Unlike other Blocked statuses, which keep the last good settings serving, this one stops
     the app's services; the exporter keeps running.

@@ -106,6 +106,10 @@ def _run(
     timeout: float,
 ) -> str | None:
     """Run a command as the rock's user; None on success, else why it failed."""
+
+    def hide(text: str) -> str:
+        return status.redact(text, desired.secret_values)
+
     try:
         container.exec(
             list(command),
@@ -116,18 +120,21 @@ def _run(
             timeout=timeout,
         ).wait_output()
     except ops.pebble.ExecError as error:
-        stdout = error.stdout if isinstance(error.stdout, str) else None
-        stderr = error.stderr if isinstance(error.stderr, str) else None
+        # Hidden before the output is cut into lines: a secret that spans lines, or that
+        # ends in a newline, is hidden whole.
+        stdout = hide(error.stdout) if isinstance(error.stdout, str) else None
+        stderr = hide(error.stderr) if isinstance(error.stderr, str) else None
         reason = migrations.failure_reason(stdout, stderr, error.exit_code)
     except ops.pebble.TimeoutError:
         reason = f"timed out after {timeout:g}s"
     except ops.pebble.ChangeError as error:
-        reason = error.err.strip().splitlines()[-1] if error.err.strip() else "exec failed"
+        err = hide(error.err).strip()
+        reason = err.splitlines()[-1] if err else "exec failed"
     except ops.pebble.APIError as error:
-        reason = error.message
+        reason = hide(error.message)
     else:
         return None
-    return status.redact(reason, desired.secret_values)[:200]
+    return reason[:200]
 
 
 def _check(
@@ -253,9 +260,11 @@ def reconcile(
     except ops.pebble.ConnectionError:
         raise status.Waiting("waiting for Pebble: the connection was lost") from None
     except ops.pebble.APIError as error:
-        raise status.Blocked(f"Pebble refused the change: {error.message}") from None
+        reason = status.redact(error.message, charm_state.secret_values)
+        raise status.Blocked(f"Pebble refused the change: {reason}") from None
     except ops.pebble.ChangeError as error:
-        raise status.Blocked(f"Pebble could not apply the change: {error.err}") from None
+        reason = status.redact(error.err, charm_state.secret_values)
+        raise status.Blocked(f"Pebble could not apply the change: {reason}") from None
 
 
 def _duration(seconds: int) -> str:

@@ -76,17 +76,56 @@ def test_redact_replaces_the_longest_value_first():
     assert status.redact("key=abcdef", ("abcd", "abcdef")) == "key=***"
 
 
-def test_redact_leaves_values_too_short_to_be_secret():
-    assert status.redact("a true value", ("a", "tru", "")) == "a true value"
+def test_redact_hides_short_and_all_digit_values_too():
+    assert status.redact("pin 4711 for ab", ("ab", "4711")) == "pin *** for ***"
 
 
 def test_redact_without_secrets_changes_nothing():
     assert status.redact("plain text", ()) == "plain text"
 
 
-def test_redact_leaves_plain_words_and_numbers_that_secrets_also_hold():
-    text = "tls is true on port 5432 for user hunter2x"
+@pytest.mark.parametrize(
+    ("secret", "shown"),
+    [
+        ("p@ss:w/rd", "postgresql://u:p%40ss%3Aw%2Frd@db:5432/app"),  # in a connect string
+        ("p@ss w", "http://u:p%40ss+w@proxy"),  # as a form value
+        ('say "hi"\\n', '{"FLASK_X": "say \\"hi\\"\\\\n"}'),  # JSON-escaped
+        ("pässwörd", '{"FLASK_X": "p\\u00e4ssw\\u00f6rd"}'),  # JSON, ASCII only
+        ("tab\there", "'tab\\there'"),  # a Python literal
+        ("  padded\n", "FLASK_X=padded"),  # stripped, as output lines are
+    ],
+)
+def test_redact_hides_every_form_the_charm_writes_a_value_in(secret, shown):
+    assert "***" in status.redact(shown, (secret,))
+    assert not any(form in status.redact(shown, (secret,)) for form in status.forms(secret))
 
-    assert status.redact(text, ("true", "5432", "hunter2x")) == (
-        "tls is true on port 5432 for user ***"
-    )
+
+def test_redact_hides_a_value_that_the_marker_itself_would_spell():
+    assert "*" not in status.redact("a*b**c", ("*",))
+
+
+def test_redact_hides_a_value_that_the_replacements_keep_rebuilding():
+    # Whatever the marker, "x" between two halves of a secret may rebuild it: dropped.
+    text = status.redact("***[hidden]", ("*", "[", "h"))
+
+    assert not any(char in text for char in "*[h")
+
+
+def test_url_credentials_finds_the_login_raw_and_decoded():
+    assert status.url_credentials("http://us%40r:p%2Fw@squid:3128") == [
+        "us%40r:p%2Fw",
+        "us%40r",
+        "p%2Fw",
+        "us@r:p/w",
+        "us@r",
+        "p/w",
+    ]
+    assert status.url_credentials("http://squid:3128") == []
+
+
+def test_the_backstop_leaves_short_values_in_the_charms_own_words():
+    redactor = status.Redactor()
+    redactor.add("a", "hunter22", "", None)
+
+    assert redactor.backstop("a password hunter22") == "a password ***"
+    assert redactor("a password hunter22") == "*** p***ssword ***"

@@ -31,7 +31,8 @@ def environment(
     port = next((port for port in ports if port != "None"), None)
     if not address or not port:
         raise relation.NotReady("waiting for the provider's host and port")
-    if not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
+    number = relation.port_number(port)
+    if number is None:
         raise relation.InvalidData(f"port {port!r} is not a port number")
-    url = urls.build("redis", [urls.join_host(address, int(port))])
+    url = urls.build("redis", [urls.join_host(address, number)])
     return urls.variables(database.prefix(context), url)

@@ -14,6 +14,8 @@ import re
 import typing
 import urllib.parse
 
+from .. import status
+
 
 class NotReady(Exception):
     """The provider has not answered yet (or not completely): wait."""
@@ -84,6 +86,70 @@ class RemoteData:
     units: collections.abc.Mapping[str, Bag] = dataclasses.field(default_factory=dict)
     local_app: Bag = dataclasses.field(default_factory=dict)
     remote_app_name: str | None = None
+
+
+# Fields that hold a credential in a provider's databag, when it sends one in plain text
+# (without Juju secrets): database and valkey logins and URIs, RabbitMQ's and SMTP's password,
+# OpenFGA's token, S3's keys. Their values are hidden wherever the charm writes for people.
+CREDENTIAL_FIELDS = frozenset(
+    {
+        "username",
+        "password",
+        "user",
+        "uris",
+        "read-only-uris",
+        "token",
+        "access-key",
+        "secret-key",
+        "client_secret",
+    }
+)
+# The variables that carry a credential, by the end of their name.
+CREDENTIAL_VARIABLES = (
+    "_USERNAME",
+    "_PASSWORD",
+    "_USER",
+    "_TOKEN",
+    "_ACCESS_KEY",
+    "_SECRET_KEY",
+    "_CLIENT_SECRET",
+)
+
+
+def credentials(data: RemoteData) -> list[str]:
+    """Every credential the provider's bags hold in plain text, as sent and as decoded.
+
+    A value may be JSON-encoded (S3's v0 answers) and a URI carries its login: both the
+    value and what the charm would make of it are returned.
+    """
+    found: list[str] = []
+    for bag in (data.app, *data.units.values()):
+        for field in CREDENTIAL_FIELDS.intersection(bag):
+            value = bag[field]
+            if not isinstance(value, str) or not value:
+                continue
+            found.append(value)
+            found.extend(status.url_credentials(value))
+            try:
+                decoded = json.loads(value)
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(decoded, str):
+                found.append(decoded)
+    return found
+
+
+def credential_variables(env: collections.abc.Mapping[str, str]) -> list[str]:
+    """The values of the variables that carry a credential (``POSTGRESQL_DB_PASSWORD``...)."""
+    return [value for name, value in env.items() if name.endswith(CREDENTIAL_VARIABLES)]
+
+
+def port_number(text: str) -> int | None:
+    """``text`` as a TCP port (1 to 65535), or None; never parses a number past 5 digits."""
+    if len(text) > 5 or not (text.isascii() and text.isdigit()):
+        return None
+    port = int(text)
+    return port if 0 < port < 65536 else None
 
 
 def read_secret_field(
@@ -165,7 +231,8 @@ def units_in_order(units: collections.abc.Mapping[str, Bag]) -> list[Bag]:
 
     def number(name: str) -> tuple[float, str]:
         suffix = name.rpartition("/")[2]
-        return (int(suffix) if suffix.isascii() and suffix.isdigit() else float("inf"), name)
+        number = suffix.isascii() and suffix.isdigit() and len(suffix) < 10
+        return (int(suffix) if number else float("inf"), name)
 
     return [units[name] for name in sorted(units, key=number)]
 

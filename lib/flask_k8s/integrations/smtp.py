@@ -29,9 +29,10 @@ def request(context: relation.Context, local_app: relation.Bag) -> dict[str, str
 
 def port(text: str) -> int:
     """The port as a number, or InvalidData unless it is an integer from 1 to 65535."""
-    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
+    port = relation.port_number(text)
+    if port is None:
         raise relation.InvalidData("port must be an integer from 1 to 65535")
-    return int(text)
+    return port
 
 
 def choice(bag: relation.Bag, field: str, allowed: tuple[str, ...]) -> str | None:

@@ -32,9 +32,10 @@ def split_host(endpoint: str) -> tuple[str, int | None]:
         raise relation.InvalidData(f"endpoint {endpoint!r} has no host")
     if not port_text:
         return host, None
-    if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
+    port = relation.port_number(port_text)
+    if port is None:
         raise relation.InvalidData(f"endpoint {endpoint!r} has an invalid port")
-    return host, int(port_text)
+    return host, port
 
 
 def join_host(host: str, port: int | None) -> str:
