@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import ops
 
-from . import observability, relations, secrets, spec, state, status, workload
+from . import observability, proxy, relations, secrets, spec, state, status, workload
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ class FlaskCharm(ops.CharmBase):
         # Every value the hook treats as secret, added as it is read; statuses, action
         # messages and log lines go through it.
         self.redactor = status.Redactor()
+        self.redactor.add(self.config.get("flask-secret-key"), *proxy.credentials(os.environ))
         status.redact_logs(self.redactor)
         on = self.on
         peer = self.workload_spec.peer_relation

@@ -57,6 +57,8 @@ class OptionMeta:
     name: str
     type: str
     optional: bool = True
+    # The value Juju gives the option until it is set; None without one.
+    default: typing.Any = None
 
 
 class Problems:
@@ -101,6 +103,7 @@ def load_options(charm_dir: pathlib.Path) -> dict[str, OptionMeta]:
             name=name,
             type=str(meta.get("type", "string")),
             optional=meta.get("optional", True) is not False,
+            default=meta.get("default"),
         )
         for name, meta in options.items()
     }

@@ -208,7 +208,7 @@ def local_state(
         raise status.Blocked(f"invalid config: {option} is a Juju secret; not available locally")
 
     if options is None:
-        options = config.load_options(pathlib.Path(__file__).resolve().parents[2])
+        options = config.load_options(pathlib.Path.cwd())
     return state.build(
         values=values,
         options=options,
@@ -228,12 +228,30 @@ def _parse_value(text: str) -> typing.Any:
     return value if isinstance(value, (bool, int, float)) else text
 
 
+def config_values(
+    options: collections.abc.Mapping[str, config.OptionMeta],
+    arguments: collections.abc.Iterable[str],
+) -> dict[str, typing.Any]:
+    """What ``self.config`` would hold: each option's default, then ``OPTION=VALUE`` arguments."""
+    values = {name: meta.default for name, meta in options.items() if meta.default is not None}
+    for argument in arguments:
+        name, _, value = argument.partition("=")
+        values[name] = _parse_value(value)
+    return values
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve the app on localhost:8000 until interrupted."""
     parser = argparse.ArgumentParser(
         description="Run a Flask app the way the charm runs it, under a real Pebble."
     )
     parser.add_argument("--app", type=pathlib.Path, default=pathlib.Path("examples/flask-app"))
+    parser.add_argument(
+        "--charm-dir",
+        type=pathlib.Path,
+        default=pathlib.Path.cwd(),
+        help="where the charm's charmcraft.yaml (or config.yaml) is: its options and defaults",
+    )
     parser.add_argument("--prefix", type=pathlib.Path, default=PREFIX, help="from make setup")
     parser.add_argument("--once", action="store_true", help="check it serves, then stop")
     parser.add_argument("options", nargs="*", metavar="OPTION=VALUE")
@@ -243,16 +261,16 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"not installed: {', '.join(missing)}; run `make setup`", file=sys.stderr)
         return 2
-    values: dict[str, typing.Any] = {"flask-preferred-url-scheme": "HTTPS"}
-    for option in args.options:
-        name, _, value = option.partition("=")
-        values[name] = _parse_value(value)
+    options = config.load_options(args.charm_dir)
+    values = config_values(options, args.options)
     install_app(args.app)
     with tempfile.TemporaryDirectory(prefix="flask-k8s-pebble-") as directory:
         pebble = Pebble(rock, pathlib.Path(directory), rock.layer())
         pebble.start()
         try:
-            charm_state = local_state(values, secrets.new_key(), environ=dict(os.environ))
+            charm_state = local_state(
+                values, secrets.new_key(), options=options, environ=dict(os.environ)
+            )
             workload.reconcile(pebble.container(), charm_state, spec.FLASK)
             url = f"http://localhost:{spec.FLASK.port}/"
             _wait_for(url)
