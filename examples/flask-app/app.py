@@ -4,6 +4,10 @@ flask-k8s hands it FLASK_* variables; ``from_prefixed_env`` loads them into ``ap
 (JSON values such as ``true`` and ``3`` become Python values). Related databases come as
 connection URLs (POSTGRESQL_DB_CONNECT_STRING, REDIS_DB_CONNECT_STRING); without them the app
 still runs and only the pages that need them answer 503.
+
+Tracing: the app only instruments Flask. With the charm integrated with Tempo, flask-k8s's
+gunicorn config gives every worker a tracer provider that sends the spans there; without it,
+the instrumentation records nothing.
 """
 
 import hashlib
@@ -11,9 +15,11 @@ import os
 import pathlib
 
 import flask
+from opentelemetry.instrumentation import flask as flask_tracing
 
 app = flask.Flask(__name__)
 app.config.from_prefixed_env()
+flask_tracing.FlaskInstrumentor().instrument_app(app)
 
 MIGRATIONS_LOG = pathlib.Path(os.environ.get("MIGRATIONS_LOG", "/tmp/flask-app-migrations.log"))
 

@@ -79,7 +79,13 @@ def build(
     return WorkloadPlan(
         environment=env,
         layer=layer,
-        gunicorn_config=gunicorn.render_config(charm_state.webserver, workload),
+        gunicorn_config=gunicorn.render_config(
+            charm_state.webserver,
+            workload,
+            # The tracing relation is ready: the SDK in each worker has somewhere to send to.
+            tracing=bool(env.get("OTEL_EXPORTER_OTLP_ENDPOINT")),
+            json_logging=charm_state.json_logging,
+        ),
         checks=tuple(checks),
         migration=migrations.plan(
             rock.app_files,

@@ -114,3 +114,34 @@ def test_scaling_out_or_rotating_the_key_does_not_rerun_the_migration():
     assert scaled.digest == before.digest
     assert rotated.digest == before.digest
     assert reconfigured is not None and reconfigured.digest != before.digest
+
+
+TRACING_ENV = {
+    "OTEL_EXPORTER_OTLP_ENDPOINT": "http://tempo.cos.svc.cluster.local:4318",
+    "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+    "OTEL_SERVICE_NAME": "flask-k8s",
+}
+
+
+def test_the_tracing_relation_sets_up_tracing_in_the_gunicorn_config():
+    plain = _build(_state())
+    traced = _build(_state(integration_env=TRACING_ENV))
+
+    assert "def post_fork(" not in plain.gunicorn_config
+    assert "def post_fork(" in traced.gunicorn_config
+    assert "def worker_exit(" in traced.gunicorn_config
+    assert (
+        traced.environment["OTEL_EXPORTER_OTLP_ENDPOINT"]
+        == TRACING_ENV["OTEL_EXPORTER_OTLP_ENDPOINT"]
+    )
+
+
+def test_json_logging_comes_from_the_state():
+    plain = _build(_state())
+    json_lines = _build(_state(json_logging=True))
+
+    assert "_JsonFormatter" not in plain.gunicorn_config
+    assert "_JsonFormatter" in json_lines.gunicorn_config
+    # Only the file changes, so the apply step checks it and reloads gunicorn with SIGHUP.
+    assert json_lines.layer == plain.layer
+    assert json_lines.checks == plain.checks
