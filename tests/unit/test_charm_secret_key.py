@@ -5,7 +5,11 @@ import re
 
 import ops
 import pytest
+import yaml
 from ops import testing
+
+import charm
+from tests.unit.conftest import CHARM_ROOT
 
 
 def _env(out: testing.State) -> dict[str, str]:
@@ -365,3 +369,47 @@ def test_non_leader_whose_shared_secret_has_no_value_waits(ctx, state, key_secre
     assert out.unit_status == testing.WaitingStatus(
         "waiting for the leader to create the secret key"
     )
+
+
+def test_non_leader_serves_paas_charms_plain_text_key_until_the_leader_moves_it(ctx, workload):
+    # Upgraded from paas-charm: the peer databag still holds the key in plain text, and the
+    # leader has not moved it into a secret yet. paas-charm's units keep serving with it.
+    legacy = "legacy-paas-charm-key-Wq71Zx"
+    state = testing.State(
+        leader=False,
+        model=testing.Model(name="test-model"),
+        containers={workload.container()},
+        relations={
+            testing.PeerRelation("secret-storage", local_app_data={"flask_secret_key": legacy})
+        },
+    )
+
+    out = ctx.run(ctx.on.config_changed(), state)
+
+    assert out.unit_status == testing.ActiveStatus()
+    assert _env(out)["FLASK_SECRET_KEY"] == legacy
+    assert not out.secrets
+
+
+@pytest.mark.parametrize("revision", ["not-a-number", "9" * 5000, "-3", "1e3"])
+def test_rotating_with_a_garbled_revision_counter_starts_it_again(ctx, state, peers, revision):
+    peers = dataclasses.replace(
+        peers, local_app_data={**peers.local_app_data, "secret-key-revision": revision}
+    )
+    state = dataclasses.replace(state, relations={peers})
+
+    out = ctx.run(ctx.on.action("rotate-secret-key"), state)
+
+    assert ctx.action_results == {"status": "success"}
+    assert out.get_relation(peers.id).local_app_data["secret-key-revision"] == "1"
+
+
+def test_a_charm_without_the_rotate_action_in_its_metadata_still_runs(state):
+    # A charm author's charm built on the library may declare no actions at all.
+    meta = yaml.safe_load((CHARM_ROOT / "charmcraft.yaml").read_text())
+    meta.pop("actions", None)
+    ctx = testing.Context(charm.FlaskK8sCharm, meta=meta)
+
+    out = ctx.run(ctx.on.config_changed(), state)
+
+    assert out.unit_status == testing.ActiveStatus()

@@ -123,3 +123,54 @@ def test_main_says_what_to_install_when_setup_has_not_run(tmp_path, capsys):
     assert local.main(["--prefix", str(tmp_path), "--once", "token=abc"]) == 2
 
     assert "run `make setup`" in capsys.readouterr().err
+
+
+def test_options_come_from_the_charm_directory_with_their_defaults(tmp_path, monkeypatch):
+    # A charm author runs their own charm's options, wherever the library is installed.
+    (tmp_path / "charmcraft.yaml").write_text(
+        "config:\n"
+        "  options:\n"
+        "    greeting: {type: string, default: hello}\n"
+        "    retries: {type: int, default: 3}\n"
+        "    flask-preferred-url-scheme: {type: string, default: HTTP}\n"
+        "    api-url: {type: string}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+
+    options = config.load_options(tmp_path)
+    values = local.config_values(options, ["api-url=https://api", "retries=5"])
+    state = local.local_state(values, "k" * 86)
+
+    assert values == {
+        "greeting": "hello",
+        "retries": 5,
+        "flask-preferred-url-scheme": "HTTP",
+        "api-url": "https://api",
+    }
+    assert state.user_env == {
+        "FLASK_GREETING": "hello",
+        "FLASK_RETRIES": "5",
+        "FLASK_API_URL": "https://api",
+    }
+    assert state.flask.preferred_url_scheme == "HTTP"
+
+
+def test_main_reads_the_charm_directory_it_is_given(tmp_path, monkeypatch, capsys):
+    (tmp_path / "charmcraft.yaml").write_text(
+        "config:\n  options:\n    api-url: {type: string, optional: false}\n"
+    )
+    seen = {}
+
+    def fake_state(values, key, options=None, **kwargs):
+        seen.update(values=values, options=options)
+        raise status.Blocked("stop here")
+
+    monkeypatch.setattr(local, "local_state", fake_state)
+    monkeypatch.setattr(local.Rock, "missing", lambda self: [])
+    monkeypatch.setattr(local, "install_app", lambda app: None)
+    monkeypatch.setattr(local.Pebble, "start", lambda self, log=None: None)
+    monkeypatch.setattr(local.Pebble, "stop", lambda self: None)
+
+    assert local.main(["--charm-dir", str(tmp_path), "--once"]) == 1
+
+    assert set(seen["options"]) == {"api-url"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import ops
 import pytest
 from ops import testing
 
@@ -130,3 +131,19 @@ def test_every_unit_publishes_its_address_but_only_the_leader_the_app(ctx, state
     related = out.get_relation(rel.id)
     assert related.local_app_data == {}
     assert set(related.local_unit_data) >= {"host", "ip"}
+
+
+def test_a_unit_whose_network_is_not_ready_publishes_its_name_only(ctx, state, monkeypatch):
+    # network-get fails while a pod's network is being set up: no hook error.
+    def no_network(self, name, relation_id=None):
+        raise ops.ModelError("ERROR no network config found")
+
+    monkeypatch.setattr(ops.Binding, "_network_get", no_network)
+    rel = testing.Relation("ingress")
+    state = dataclasses.replace(state, relations={*state.relations, rel})
+
+    out = ctx.run(ctx.on.relation_joined(rel, remote_unit=0), state)
+
+    unit_bag = out.get_relation(rel.id).local_unit_data
+    assert "host" in unit_bag
+    assert "ip" not in unit_bag

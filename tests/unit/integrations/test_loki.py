@@ -145,3 +145,39 @@ def test_custom_loki_rules_are_sent_scoped_to_the_app_and_bad_ones_skipped(
     assert '{pebble_service="flask",juju_model="test-model",' in rule["expr"]
     assert rule["labels"]["juju_application"] == "flask-k8s"
     assert any("broken.rules" in record.getMessage() for record in caplog.records)
+
+
+def test_every_logging_relation_gets_the_logs(ctx, state):
+    # The endpoint has no limit: a second Loki (another model's, say) gets them too.
+    first = testing.Relation(
+        "logging",
+        remote_app_name="loki",
+        remote_units_data={0: loki_units("http://a/p")["loki/0"]},
+    )
+    second = testing.Relation(
+        "logging",
+        remote_app_name="loki-b",
+        remote_units_data={0: {"endpoint": json.dumps({"url": "http://b/p"})}},
+    )
+    state = dataclasses.replace(state, relations={*state.relations, first, second})
+
+    out = ctx.run(ctx.on.relation_changed(second, remote_unit=0), state)
+
+    targets = out.get_container("flask-app").plan.log_targets
+    assert {target.location for target in targets.values()} == {"http://a/p", "http://b/p"}
+    assert out.unit_status == testing.ActiveStatus()
+
+
+def test_a_loki_still_answering_waits_without_stopping_the_others(ctx, state):
+    ready = testing.Relation(
+        "logging",
+        remote_app_name="loki",
+        remote_units_data={0: loki_units("http://a/p")["loki/0"]},
+    )
+    answering = testing.Relation("logging", remote_app_name="loki-b")
+    state = dataclasses.replace(state, relations={*state.relations, ready, answering})
+
+    out = ctx.run(ctx.on.relation_created(answering), state)
+
+    targets = out.get_container("flask-app").plan.log_targets
+    assert [target.location for target in targets.values()] == ["http://a/p"]

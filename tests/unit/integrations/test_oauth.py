@@ -406,3 +406,24 @@ def test_without_an_ingress_the_relation_blocks_and_asks_for_no_client(ctx, stat
         "oidc relation: the redirect URI needs the app's external URL: integrate an ingress"
     )
     assert out.get_relation(rel.id).local_app_data == {}
+
+
+def test_an_option_whose_variable_the_integration_sets_blocks_naming_both(make_ctx, charm_state):
+    # Option oidc-client-id would be FLASK_OIDC_CLIENT_ID, which the oidc answer also sets:
+    # neither may silently win.
+    ctx = make_ctx({"oidc-client-id": {"type": "string", "description": "mine"}})
+    created = testing.Relation("oidc", remote_app_data=provider.provider_info())
+    out = ctx.run(ctx.on.relation_created(created), charm_state(created))
+    answer = provider.answer(dict(out.get_relation(created.id).local_app_data))
+    secrets = [
+        testing.Secret(content, id=uri, owner=None) for uri, content in answer.secrets.items()
+    ]
+    answered = dataclasses.replace(out.get_relation(created.id), remote_app_data=answer.app)
+    state = charm_state(answered, secrets=secrets, oidc_client_id="from-the-option")
+
+    out = ctx.run(ctx.on.config_changed(), state)
+
+    assert out.unit_status == testing.BlockedStatus(
+        "invalid config: oidc-client-id would set FLASK_OIDC_CLIENT_ID, which an integration "
+        "sets; rename the option"
+    )

@@ -174,3 +174,14 @@ def test_protocol_with_the_provider_model(ctx, state):
 
     assert request == {}
     assert _env_of(out)["REDIS_DB_CONNECT_STRING"] == f"redis://{provider.LEADER_HOST}:6379"
+
+
+def test_a_port_of_thousands_of_digits_is_invalid_data_not_a_crash():
+    with pytest.raises(relation.InvalidData, match="is not a port number"):
+        _env({"leader-host": "10.1.0.10"}, {"redis-k8s/0": {**UNIT, "port": "6" * 5000}})
+
+
+def test_unit_names_with_huge_numbers_still_sort():
+    units = {f"redis-k8s/{'9' * 5000}": UNIT, "redis-k8s/1": {**UNIT, "hostname": "10.1.0.11"}}
+
+    assert _env(units=units)["REDIS_DB_HOSTNAME"] == "10.1.0.11"

@@ -276,3 +276,8 @@ def test_an_ungranted_password_blocks_naming_the_field(ctx, charm_state):
     assert out.unit_status == testing.BlockedStatus(
         "smtp relation: the secret in password_id cannot be read (unknown, revoked or not granted)"
     )
+
+
+def test_a_port_of_thousands_of_digits_is_invalid_data_not_a_crash():
+    with pytest.raises(relation.InvalidData, match="port must be an integer"):
+        environment({"host": "mail.example.com", "port": "5" * 5000})

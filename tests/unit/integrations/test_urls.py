@@ -108,3 +108,9 @@ def test_url_without_credentials_or_path_has_no_such_variables():
     assert "REDIS_DB_PASSWORD" not in env
     assert "REDIS_DB_NAME" not in env
     assert env["REDIS_DB_PORT"] == "6379"
+
+
+def test_a_port_of_thousands_of_digits_is_invalid_data_not_a_crash():
+    # int() refuses numbers past 4,300 digits with ValueError; the port is never parsed.
+    with pytest.raises(relation.InvalidData, match="invalid port"):
+        urls.split_host("db:" + "9" * 5000)
