@@ -89,7 +89,9 @@ def test_a_secret_ending_in_a_newline_is_hidden_in_the_line_a_program_printed(
 
     out = ctx.run(ctx.on.config_changed(), state)
 
-    assert out.unit_status == testing.BlockedStatus("migration failed: FLASK_API_CREDS_PASSWORD=***")
+    assert out.unit_status == testing.BlockedStatus(
+        "migration failed: FLASK_API_CREDS_PASSWORD=***"
+    )
 
 
 def test_a_secret_spanning_lines_is_hidden_whole_before_the_last_line_is_shown(
