@@ -31,7 +31,7 @@ import typing
 import ops
 import yaml
 
-from . import config, relations, secrets, spec, state, status, workload
+from . import config, paas_config, relations, secrets, spec, state, status, workload
 
 PREFIX = pathlib.Path(os.environ.get("FLASK_K8S_PREFIX", "/opt/flask-k8s"))
 
@@ -198,6 +198,7 @@ def local_state(
     is_leader: bool = True,
     *,
     integrations: collections.abc.Callable[[], relations.Integrations] | None = None,
+    json_logging: bool = False,
 ) -> state.CharmState:
     """A CharmState from plain config values, with the charm's own validation.
 
@@ -220,6 +221,7 @@ def local_state(
         is_leader=is_leader,
         environ=environ if environ is not None else {},
         integrations=integrations,
+        json_logging=json_logging,
     )
 
 
@@ -269,7 +271,11 @@ def main(argv: list[str] | None = None) -> int:
         pebble.start()
         try:
             charm_state = local_state(
-                values, secrets.new_key(), options=options, environ=dict(os.environ)
+                values,
+                secrets.new_key(),
+                options=options,
+                environ=dict(os.environ),
+                json_logging=paas_config.load(args.charm_dir).framework_logging_format == "json",
             )
             workload.reconcile(pebble.container(), charm_state, spec.FLASK)
             url = f"http://localhost:{spec.FLASK.port}/"

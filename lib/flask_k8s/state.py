@@ -14,7 +14,7 @@ import typing
 
 import ops
 
-from . import config, proxy, relations, secrets, spec, status
+from . import config, paas_config, proxy, relations, secrets, spec, status
 
 # The variables flask-k8s sets itself, after the prefix; a user option may not set them.
 BUILTIN_VARIABLES = (
@@ -99,6 +99,7 @@ def from_charm(
     """
     model = charm.model
     hide = redactor or status.Redactor()
+    paas = paas_config.load(charm.charm_dir)
     peers = model.get_relation(workload.peer_relation)
     peer_units = sorted(peers.units, key=_unit_number) if peers else []
     hide.add(charm.config.get("flask-secret-key"))
@@ -127,6 +128,7 @@ def from_charm(
         environ=os.environ,
         integrations=lambda: relations.collect(charm, workload, external_url, hide),
         workload=workload,
+        json_logging=paas.framework_logging_format == "json",
     )
 
 
@@ -144,6 +146,7 @@ def build(
     environ: collections.abc.Mapping[str, str] | None = None,
     integrations: collections.abc.Callable[[], relations.Integrations] | None = None,
     workload: spec.WorkloadSpec = spec.FLASK,
+    json_logging: bool = False,
 ) -> CharmState:
     """Validate the inputs into a CharmState, or raise the status that says what to fix.
 
@@ -221,6 +224,7 @@ def build(
         peer_fqdns=tuple(unit_fqdn(unit, model_name) for unit in peer_units),
         secret_key=secret_key,
         secret_values=tuple(value for value in secret_values if value),
+        json_logging=json_logging,
     )
 
 

@@ -155,14 +155,15 @@ def test_options_come_from_the_charm_directory_with_their_defaults(tmp_path, mon
     assert state.flask.preferred_url_scheme == "HTTP"
 
 
-def test_main_reads_the_charm_directory_it_is_given(tmp_path, monkeypatch, capsys):
+def test_main_reads_the_charm_directory_it_is_given_with_its_paas_config(tmp_path, monkeypatch, capsys):
     (tmp_path / "charmcraft.yaml").write_text(
         "config:\n  options:\n    api-url: {type: string, optional: false}\n"
     )
+    (tmp_path / "paas-config.yaml").write_text("framework_logging_format: json\n")
     seen = {}
 
     def fake_state(values, key, options=None, **kwargs):
-        seen.update(values=values, options=options)
+        seen.update(values=values, options=options, **kwargs)
         raise status.Blocked("stop here")
 
     monkeypatch.setattr(local, "local_state", fake_state)
@@ -174,3 +175,4 @@ def test_main_reads_the_charm_directory_it_is_given(tmp_path, monkeypatch, capsy
     assert local.main(["--charm-dir", str(tmp_path), "--once"]) == 1
 
     assert set(seen["options"]) == {"api-url"}
+    assert seen["json_logging"] is True
