@@ -87,6 +87,12 @@ def status(code):
     return flask.Response(f"status {code}\n", status=code)
 
 
+@app.route("/fail")
+def fail():
+    """Raise: Flask logs the error (with the request's trace ids in JSON logs) and answers 500."""
+    raise RuntimeError("the /fail page always fails")
+
+
 def _unavailable(variable):
     """503 naming the variable: the app runs without the integration, the page does not."""
     message = f"{variable} is not set: integrate the charm with a provider"

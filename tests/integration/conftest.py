@@ -370,3 +370,16 @@ def redis() -> collections.abc.Iterator[Redis]:
     finally:
         instance.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def service_logs(pebble: local.Pebble, service: str) -> list[str]:
+    """The lines Pebble keeps of a service's output (stdout and stderr), oldest first."""
+    result = subprocess.run(
+        [str(pebble.rock.pebble), "logs", service, "-n", "all", "--format", "json"],
+        env={**os.environ, "PEBBLE": str(pebble.directory)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return [json.loads(line)["message"].rstrip("\n") for line in result.stdout.splitlines()]
