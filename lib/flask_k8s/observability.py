@@ -1,5 +1,7 @@
 """The Juju side of observability: Prometheus scrapes the units, Grafana shows the dashboards.
 
+The scrape jobs are the statsd exporter's and those of paas-config.yaml, whose
+``@scheduler:PORT`` targets resolve to the leader: it runs the schedulers and writes the jobs.
 The bags are computed by the pure modules of ``flask_k8s.cos``, imported only when a
 ``metrics-endpoint`` or ``grafana-dashboard`` relation exists, so charms without them pay
 nothing. Keys are written only where they differ, so an unchanged bag fires no
@@ -15,7 +17,7 @@ import uuid
 
 import ops
 
-from . import spec
+from . import paas_config, spec, status
 
 if typing.TYPE_CHECKING:
     from .cos import topology
@@ -59,13 +61,16 @@ def _publish_metrics(
 ) -> None:
     from .cos import assets, metrics, rules  # noqa: PLC0415
 
+    fqdn = metrics.unit_fqdn(charm.unit.name, charm.model.name)
     app_bag: dict[str, str] | None = None
     if charm.unit.is_leader():
         files, problems = assets.load(assets.PROMETHEUS_RULES, charm.charm_dir)
         alert_rules, invalid = rules.alert_rules(files, topo)
         _warn([*problems, *invalid])
-        app_bag = metrics.app_bag(topo, workload.exporter_port, alert_rules)
-    fqdn = metrics.unit_fqdn(charm.unit.name, charm.model.name)
+        # The schedulers run on the leader, and the leader writes this bag: @scheduler is us.
+        app_bag = metrics.app_bag(
+            topo, workload.exporter_port, alert_rules, _extra_jobs(charm), scheduler_host=fqdn
+        )
     for rel in relations:
         if app_bag is not None:
             _update(rel.data[charm.app], app_bag)
@@ -84,6 +89,18 @@ def _publish_dashboards(
     for rel in relations:
         bag = rel.data[charm.app]
         _update(bag, dashboards.app_bag(wanted, bag.get("dashboards"), lambda: str(uuid.uuid4())))
+
+
+def _extra_jobs(charm: ops.CharmBase) -> tuple[paas_config.ScrapeConfig, ...]:
+    """paas-config.yaml's scrape jobs; none when the file is invalid.
+
+    The default job is still published then; the reconcile shows the Blocked status.
+    """
+    try:
+        return paas_config.load(charm.charm_dir).scrape_configs
+    except status.Blocked as error:
+        _warn([f"{error.message}; only the default scrape job is published"])
+        return ()
 
 
 def _binding_address(charm: ops.CharmBase, rel: ops.Relation) -> str | None:

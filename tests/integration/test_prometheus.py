@@ -4,7 +4,9 @@ promtool checks every rule file. Then the app runs as the charm runs it (Pebble,
 the statsd exporter), a real Prometheus scrapes it with a configuration built from the scrape
 job we publish, as the Prometheus charm builds it, and loads the alert rules we publish.
 After a mix of 2xx, 3xx, 4xx and 5xx answers, every query of the dashboard and of the rules
-must return data, and the status ratios must match the traffic sent.
+must return data, and the status ratios must match the traffic sent. The scrape jobs, with
+paas-config.yaml's, pass ``promtool check config`` once the Prometheus charm has made them
+its configuration, for the example file and for any file ``paas_config`` accepts.
 """
 
 from __future__ import annotations
@@ -26,9 +28,13 @@ import urllib.request
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from flask_k8s import paas_config, status
 from flask_k8s.cos import assets, metrics, promql, rules, topology
 from tests.integration.conftest import Workload, free_port, wait_until
+from tests.unit import test_paas_config as paas_cases
 
 TOPOLOGY = topology.Topology(
     model="test-model",
@@ -130,6 +136,156 @@ def test_promtool_parses_every_injected_expression(tmp_path):
     path.write_text(yaml.safe_dump({"groups": [group]}))
 
     check_rules(path)
+
+
+# A charm author's paas-config.yaml with each kind of job (paas-charm 1.12's example charm has
+# the same two).
+PAAS_CONFIG = """\
+prometheus:
+  scrape_configs:
+    - job_name: flask-custom-metrics
+      metrics_path: /internal/metrics
+      static_configs:
+        - targets: ["*:8081", "db.example.com:9187", "[fd00::1]:9100"]
+          labels: {app: flask, env: "production", __scheme__: http}
+    - job_name: flask-scheduler-metrics
+      static_configs:
+        - targets: ["@scheduler:8082"]
+          labels: {role: scheduler}
+    - job_name: ""
+      static_configs: [{targets: []}, {targets: ["*"]}]
+"""
+# Two units: 0 is the leader, 1 a follower.
+UNITS = {"flask-k8s/0": "10.1.0.7", "flask-k8s/1": "10.1.0.8"}
+
+
+def prometheus_jobs(app_bag: dict[str, str], units: dict[str, str]) -> list[dict[str, typing.Any]]:
+    """Our jobs as the Prometheus charm makes them its configuration (prometheus_scrape v0).
+
+    Names get the topology as a prefix; each ``*`` target becomes one job per unit with the
+    unit's address; every target gets the topology labels, then the job's own labels. Names
+    left equal are made unique, as the library does.
+    """
+    meta = json.loads(app_bag["scrape_metadata"])
+    prefix = (
+        f"juju_{meta['model']}_{meta['model_uuid'][:8]}_{meta['application']}_prometheus_scrape"
+    )
+    topology_labels = {
+        "juju_model": meta["model"],
+        "juju_model_uuid": meta["model_uuid"],
+        "juju_application": meta["application"],
+        "juju_charm": meta["charm_name"],
+    }
+    configs: list[dict[str, typing.Any]] = []
+    for job in json.loads(app_bag["scrape_jobs"]):
+        name = f"{prefix}_{job['job_name']}" if job.get("job_name") else prefix
+        path = job.get("metrics_path") or "/metrics"
+        others: list[dict[str, typing.Any]] = []
+        for static in job["static_configs"]:
+            wildcards = [t for t in static["targets"] if t.startswith("*")]
+            rest = [t for t in static["targets"] if not t.startswith("*")]
+            for unit, address in units.items() if wildcards else ():
+                labels = {**topology_labels, "juju_unit": unit, **static.get("labels", {})}
+                targets = [target.replace("*", address) for target in wildcards]
+                configs.append(
+                    {
+                        "job_name": f"{name}-{unit.rpartition('/')[2]}",
+                        "metrics_path": path,
+                        "static_configs": [{"targets": targets, "labels": labels}],
+                    }
+                )
+            if rest:
+                labels = {**topology_labels, **static.get("labels", {})}
+                others.append({"targets": rest, "labels": labels})
+        if others:
+            configs.append({"job_name": name, "metrics_path": path, "static_configs": others})
+    names = [config["job_name"] for config in configs]
+    for index, config in enumerate(configs):
+        if names.count(config["job_name"]) > 1:
+            config["job_name"] += f"_{index}"
+    return configs
+
+
+def check_config(directory: pathlib.Path, scrape_configs: list[dict[str, typing.Any]]) -> None:
+    path = directory / "prometheus.yml"
+    path.write_text(yaml.safe_dump({"scrape_configs": scrape_configs}))
+    result = subprocess.run(
+        [promtool(), "check", "config", "--syntax-only", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr + path.read_text()
+
+
+def published_jobs(config: paas_config.PaasConfig) -> dict[str, str]:
+    """The app bag the leader, flask-k8s/0, writes."""
+    leader = metrics.unit_fqdn(TOPOLOGY.unit, TOPOLOGY.model)
+    return metrics.app_bag(
+        TOPOLOGY, 9102, {"groups": []}, config.scrape_configs, scheduler_host=leader
+    )
+
+
+def test_promtool_accepts_the_published_paas_config_jobs(tmp_path):
+    (tmp_path / "paas-config.yaml").write_text(PAAS_CONFIG)
+    app_bag = published_jobs(paas_config.load(tmp_path))
+
+    configs = prometheus_jobs(app_bag, UNITS)
+
+    check_config(tmp_path, configs)
+    # The exporter's job and the unnamed one on each of two units, the custom job's wildcard
+    # on each unit and its other targets, the scheduler's.
+    assert len(configs) == 8
+
+    def static(config_label: str, value: str) -> list[dict[str, typing.Any]]:
+        return [
+            static
+            for config in configs
+            for static in config["static_configs"]
+            if static["labels"].get(config_label) == value
+        ]
+
+    leader = "flask-k8s-0.flask-k8s-endpoints.test-model.svc.cluster.local"
+    assert [s["targets"] for s in static("role", "scheduler")] == [[f"{leader}:8082"]]
+    assert [s["targets"] for s in static("app", "flask")] == [
+        ["10.1.0.7:8081"],
+        ["10.1.0.8:8081"],
+        ["db.example.com:9187", "[fd00::1]:9100"],
+    ]
+    assert {c["metrics_path"] for c in configs if "flask-custom-metrics" in c["job_name"]} == {
+        "/internal/metrics"
+    }
+
+
+# Files of the right shape whose targets and label names are any text: paas_config must
+# refuse those Prometheus would refuse.
+RIGHT_SHAPE_FILES = paas_cases.valid_files(
+    targets=st.sampled_from(["", "shop/api:80", "http://a:1"])
+    | paas_cases.TARGETS
+    | st.text(max_size=12),
+    label_names=st.sampled_from(["my-label", "1st", "", "\u00e9t\u00e9"])
+    | paas_cases.LABEL_NAMES
+    | st.text(max_size=8),
+    min_size=1,
+).map(lambda case: case[0])
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.one_of(RIGHT_SHAPE_FILES, RIGHT_SHAPE_FILES, paas_cases.NEAR_FILES))
+def test_promtool_accepts_the_jobs_of_any_file_paas_config_accepts(tmp_path, data):
+    try:
+        config = paas_config.parse(paas_cases.dump(data))
+    except status.Blocked:
+        return
+
+    check_config(tmp_path, prometheus_jobs(published_jobs(config), UNITS))
 
 
 class Prometheus:

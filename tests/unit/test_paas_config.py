@@ -329,9 +329,14 @@ REFUSED = {
         "prometheus.scrape_configs[0].static_configs[0].targets[0] '@schedulers:80' must be",
     ),
     # Ours: 1.12's isdigit() takes these, which make a target no one can reach.
-    "scheduler with a non-ASCII digit": (
+    "scheduler with a superscript digit": (
         job("targets: ['@scheduler:8²']"),
         "prometheus.scrape_configs[0].static_configs[0].targets[0] '@scheduler:8²' must be",
+    ),
+    "scheduler with Arabic-Indic digits": (
+        job("targets: ['@scheduler:\u0668\u0660']"),
+        "prometheus.scrape_configs[0].static_configs[0].targets[0] '@scheduler:\u0668\u0660'"
+        " must be",
     ),
     # Ours, as Prometheus refuses them (and the Prometheus charm then drops every job of the
     # application, the statsd exporter's too).
@@ -633,24 +638,34 @@ TARGETS = (
 
 
 @st.composite
-def valid_files(draw: st.DrawFn) -> tuple[dict[str, typing.Any], paas_config.PaasConfig]:
-    """A paas-config.yaml's data that 1.12 and flask-k8s accept, and what it gives."""
+def valid_files(
+    draw: st.DrawFn,
+    targets: st.SearchStrategy[str] = TARGETS,
+    label_names: st.SearchStrategy[str] = LABEL_NAMES,
+    min_size: int = 0,
+) -> tuple[dict[str, typing.Any], paas_config.PaasConfig]:
+    """A paas-config.yaml's data that 1.12 and flask-k8s accept, and what it gives.
+
+    Other ``targets`` and ``label_names`` make files of the right shape with any values;
+    ``min_size`` is the least number of jobs, static configs and targets.
+    """
     data: dict[str, typing.Any] = {}
     logging_format = draw(st.sampled_from([None, "none", "json", "absent"]))
     if logging_format != "absent":
         data["framework_logging_format"] = logging_format
-    names = draw(st.lists(st.text(max_size=20), unique=True, max_size=4))
+    names = draw(st.lists(st.text(max_size=20), unique=True, min_size=min_size, max_size=4))
     jobs: list[dict[str, typing.Any]] = []
     expected: list[paas_config.ScrapeConfig] = []
     for name in names:
         statics: list[dict[str, typing.Any]] = draw(
             st.lists(
                 st.fixed_dictionaries(
-                    {"targets": st.lists(TARGETS, max_size=3)},
+                    {"targets": st.lists(targets, min_size=min_size, max_size=3)},
                     optional={
-                        "labels": st.none() | st.dictionaries(LABEL_NAMES, st.text(), max_size=3)
+                        "labels": st.none() | st.dictionaries(label_names, st.text(), max_size=3)
                     },
                 ),
+                min_size=min_size,
                 max_size=3,
             )
         )
@@ -671,7 +686,8 @@ def valid_files(draw: st.DrawFn) -> tuple[dict[str, typing.Any], paas_config.Paa
                 ),
             )
         )
-    section = draw(st.sampled_from(["jobs", "absent", "null", "empty", "null jobs"]))
+    sections = ["jobs"] if min_size else ["jobs", "absent", "null", "empty", "null jobs"]
+    section = draw(st.sampled_from(sections))
     if section == "jobs":
         data["prometheus"] = {"scrape_configs": jobs}
     elif section != "absent":

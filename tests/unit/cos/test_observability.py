@@ -222,6 +222,91 @@ def test_bad_custom_files_are_skipped_with_a_warning(state, charm_dir, caplog):
     assert list(templates) == ["file:flask"]
 
 
+# The paas-config.yaml that gives, on paas-charm 1.12, the relation data of its scenario test
+# (paas-charm-flask-inventory.md section 8.1, verified with scen/t6_obs.py).
+PAAS_CONFIG = """\
+prometheus:
+  scrape_configs:
+    - job_name: flask-custom-metrics
+      static_configs:
+        - targets: ["*:8081"]
+          labels:
+            app: flask
+    - job_name: flask-scheduler-metrics
+      static_configs:
+        - targets: ["@scheduler:8082"]
+"""
+
+
+def test_paas_config_jobs_are_published_as_paas_charm_publishes_them(state, charm_dir):
+    (charm_dir / "paas-config.yaml").write_text(PAAS_CONFIG)
+    metrics = testing.Relation("metrics-endpoint")
+    ctx = testing.Context(charm.FlaskK8sCharm, charm_root=charm_dir)
+
+    out = ctx.run(ctx.on.relation_joined(metrics, remote_unit=0), with_relations(state, metrics))
+
+    assert json.loads(out.get_relation(metrics.id).local_app_data["scrape_jobs"]) == [
+        {"metrics_path": "/metrics", "static_configs": [{"targets": ["*:9102"]}]},
+        {
+            "job_name": "flask-custom-metrics",
+            "metrics_path": "/metrics",
+            "static_configs": [{"targets": ["*:8081"], "labels": {"app": "flask"}}],
+        },
+        {
+            "job_name": "flask-scheduler-metrics",
+            "metrics_path": "/metrics",
+            "static_configs": [{"targets": [f"{FQDN}:8082"]}],
+        },
+    ]
+
+
+def test_scheduler_targets_name_the_leader_whichever_unit_it_is(state, charm_dir):
+    # paas-charm names unit 0; here the schedulers run on the leader, which writes the jobs.
+    (charm_dir / "paas-config.yaml").write_text(PAAS_CONFIG)
+    metrics = testing.Relation("metrics-endpoint")
+    ctx = testing.Context(charm.FlaskK8sCharm, charm_root=charm_dir, unit_id=2)
+
+    out = ctx.run(ctx.on.leader_elected(), with_relations(state, metrics))
+
+    rel = out.get_relation(metrics.id)
+    leader = "flask-k8s-2.flask-k8s-endpoints.test-model.svc.cluster.local"
+    scheduler_job = json.loads(rel.local_app_data["scrape_jobs"])[2]
+    assert scheduler_job["static_configs"] == [{"targets": [f"{leader}:8082"]}]
+    # The FQDN the leader gives in its own bag: Prometheus labels the target with the unit.
+    assert rel.local_unit_data["prometheus_scrape_unit_fqdn"] == leader
+
+
+def test_an_invalid_paas_config_leaves_the_default_job_with_a_warning(state, charm_dir, caplog):
+    (charm_dir / "paas-config.yaml").write_text(PAAS_CONFIG.replace("8082", "http"))
+    stale = json.dumps([{"job_name": "flask-custom-metrics", "static_configs": []}])
+    metrics = testing.Relation("metrics-endpoint", local_app_data={"scrape_jobs": stale})
+    ctx = testing.Context(charm.FlaskK8sCharm, charm_root=charm_dir)
+
+    with caplog.at_level(logging.WARNING, logger="flask_k8s.observability"):
+        out = ctx.run(ctx.on.config_changed(), with_relations(state, metrics))
+
+    assert json.loads(out.get_relation(metrics.id).local_app_data["scrape_jobs"]) == [
+        {"metrics_path": "/metrics", "static_configs": [{"targets": ["*:9102"]}]}
+    ]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "observability: invalid paas-config.yaml: prometheus.scrape_configs[1].static_configs[0]"
+        ".targets[0] '@scheduler:http' must be @scheduler:PORT, with PORT a number; only the"
+        " default scrape job is published"
+    ]
+
+
+def test_a_follower_publishes_no_paas_config_job(state, charm_dir):
+    (charm_dir / "paas-config.yaml").write_text(PAAS_CONFIG)
+    metrics = testing.Relation("metrics-endpoint")
+    ctx = testing.Context(charm.FlaskK8sCharm, charm_root=charm_dir)
+    follower = dataclasses.replace(with_relations(state, metrics), leader=False)
+
+    out = ctx.run(ctx.on.config_changed(), follower)
+
+    assert out.get_relation(metrics.id).local_app_data == {}
+
+
 def test_a_charm_without_the_endpoints_publishes_nothing_and_still_runs(state):
     meta = yaml.safe_load((CHARM_ROOT / "charmcraft.yaml").read_text())
     del meta["provides"]
