@@ -14,6 +14,8 @@ allowed. Where flask-k8s differs:
   every job of an application when one of its jobs is invalid, so with paas-charm such a
   file silently stops the scraping of the statsd exporter too.
 - The port of ``@scheduler:PORT`` must be ASCII digits (1.12 takes any Unicode digit).
+- A list must be a YAML sequence and a string a YAML string (1.12, through pydantic, also
+  takes a ``!!set`` for a list and ``!!binary`` for a string).
 - The file is read from the charm's directory; paas-charm reads the working directory, which
   Juju makes the charm's directory, so the same file is read.
 - paas-charm 2.0's keys ``port``, ``metrics-port`` and ``metrics-path`` are refused, as
