@@ -259,6 +259,10 @@ REFUSED = {
         "prometheus: {scrape_configs: [{job_name: 2024, static_configs: []}]}\n",
         "prometheus.scrape_configs[0].job_name must be a string, not the number 2024 (quote it)",
     ),
+    "job_name binary": (
+        "prometheus: {scrape_configs: [{job_name: !!binary aGVsbG8=, static_configs: []}]}\n",
+        "prometheus.scrape_configs[0].job_name must be a string, not binary data",
+    ),
     "job_name null": (
         "prometheus: {scrape_configs: [{job_name: null, static_configs: []}]}\n",
         "prometheus.scrape_configs[0].job_name must be a string, not null",
