@@ -155,7 +155,9 @@ def test_options_come_from_the_charm_directory_with_their_defaults(tmp_path, mon
     assert state.flask.preferred_url_scheme == "HTTP"
 
 
-def test_main_reads_the_charm_directory_it_is_given_with_its_paas_config(tmp_path, monkeypatch, capsys):
+def test_main_reads_the_charm_directory_it_is_given_with_its_paas_config(
+    tmp_path, monkeypatch, capsys
+):
     (tmp_path / "charmcraft.yaml").write_text(
         "config:\n  options:\n    api-url: {type: string, optional: false}\n"
     )
