@@ -143,6 +143,7 @@ def on_starting(server):
         load(server)
 
 
+# A SIGHUP reloads this file, but gunicorn keeps the logger it made from the first one.
 def on_reload(server):
     server.log.cfg = server.cfg
     try:
@@ -318,6 +319,8 @@ def _access_attributes(atoms):
 logconfig_dict["formatters"] = {"access": {"()": _JsonFormatter}, "error": {"()": _JsonFormatter}}
 
 
+# The access line is written after the app returned, when its span has ended: the ids are
+# kept in the environ while the app starts its response, and reach the line as {name}e atoms.
 def _with_span_ids(app, worker):
     trace = _opentelemetry_trace()
     if trace is None:

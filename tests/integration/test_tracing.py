@@ -127,9 +127,11 @@ def reconcile(
 ) -> None:
     """The charm's reconcile, with paas-config.yaml's JSON logging on or off."""
     charm_state = local.local_state(
-        {"flask-preferred-url-scheme": "HTTPS"}, item.secret_key, integrations=lambda: related
+        {"flask-preferred-url-scheme": "HTTPS"},
+        item.secret_key,
+        integrations=lambda: related,
+        json_logging=json_logging,
     )
-    charm_state = dataclasses.replace(charm_state, json_logging=json_logging)
     workload.reconcile(item.container, charm_state, spec.FLASK)
 
 
