@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs a command as a newcomer's machine would: in a private mount namespace where /flask (the
-# rock's files), /var/lib/flask-k8s (the charm's records) and /tmp are empty tmpfs mounts.
+# rock's files) and /var/lib/flask-k8s (the charm's records) are empty tmpfs mounts.
 # Whatever earlier runs left there is out of sight, and whatever this run writes there is gone
 # when it ends, so no test can lean on a file that only an earlier run or `make run` made.
 # The mount points themselves are made by scripts/setup.sh.
 set -euo pipefail
 
-DIRS=(/flask /var/lib/flask-k8s /tmp)
+# Not /tmp: the checkout itself may live there (CI clones anywhere); tests use their own
+# temporary directories under it.
+DIRS=(/flask /var/lib/flask-k8s)
 
 if [ "${FLASK_K8S_HERMETIC:-}" != 1 ]; then
     for dir in "${DIRS[@]}"; do
@@ -21,5 +23,4 @@ fi
 for dir in "${DIRS[@]}"; do
     mount -t tmpfs -o mode=0755 flask-k8s-hermetic "$dir"
 done
-chmod 1777 /tmp
 exec "$@"
