@@ -24,6 +24,19 @@ def failing_migration(workload, output: str) -> testing.Container:
     return workload.container(execs=[testing.Exec(MIGRATE_SH, return_code=1, stderr=output)])
 
 
+def with_secret_option(
+    workload, state: testing.State, content: dict[str, str], output: str
+) -> testing.State:
+    """Option api-creds names a secret holding ``content``; the migration prints ``output``."""
+    creds = testing.Secret(content)
+    return dataclasses.replace(
+        state,
+        config={"api-creds": creds.id or ""},
+        secrets={*state.secrets, creds},
+        containers={failing_migration(workload, output)},
+    )
+
+
 def shown(ctx: testing.Context, out: testing.State) -> list[str]:
     """Every message the charm wrote for people in the run."""
     statuses = [out.unit_status, out.app_status, *ctx.unit_status_history]
@@ -78,12 +91,8 @@ def test_a_secret_ending_in_a_newline_is_hidden_in_the_line_a_program_printed(
     make_ctx, workload, state
 ):
     # A Juju secret made from a file keeps the file's last newline.
-    creds = testing.Secret({"password": "s3cr3t-v4lue\n"})
-    state = dataclasses.replace(
-        state,
-        config={"api-creds": creds.id or ""},
-        secrets={*state.secrets, creds},
-        containers={failing_migration(workload, "FLASK_API_CREDS_PASSWORD=s3cr3t-v4lue\n")},
+    state = with_secret_option(
+        workload, state, {"password": "s3cr3t-v4lue\n"}, "FLASK_API_CREDS_PASSWORD=s3cr3t-v4lue\n"
     )
     ctx = make_ctx(SECRET_OPTION)
 
@@ -98,13 +107,7 @@ def test_a_secret_spanning_lines_is_hidden_whole_before_the_last_line_is_shown(
     make_ctx, workload, state
 ):
     key = "-----BEGIN KEY-----\nMIIEvQIBADANBgkq\n-----END KEY-----"
-    creds = testing.Secret({"key": key})
-    state = dataclasses.replace(
-        state,
-        config={"api-creds": creds.id or ""},
-        secrets={*state.secrets, creds},
-        containers={failing_migration(workload, f"bad key:\n{key}")},
-    )
+    state = with_secret_option(workload, state, {"key": key}, f"bad key:\n{key}")
     ctx = make_ctx(SECRET_OPTION)
 
     out = ctx.run(ctx.on.config_changed(), state)
@@ -117,13 +120,7 @@ def test_a_secret_spanning_lines_is_hidden_whole_before_the_last_line_is_shown(
 def test_short_and_all_digit_secrets_are_hidden_in_program_output(
     make_ctx, workload, state, value
 ):
-    creds = testing.Secret({"pin": value})
-    state = dataclasses.replace(
-        state,
-        config={"api-creds": creds.id or ""},
-        secrets={*state.secrets, creds},
-        containers={failing_migration(workload, f"FLASK_API_CREDS_PIN={value}")},
-    )
+    state = with_secret_option(workload, state, {"pin": value}, f"FLASK_API_CREDS_PIN={value}")
     ctx = make_ctx(SECRET_OPTION)
 
     out = ctx.run(ctx.on.config_changed(), state)
@@ -135,14 +132,8 @@ def test_a_json_escaped_secret_is_hidden_in_a_json_dump_of_the_environment(
     make_ctx, workload, state
 ):
     value = 'pa"ss\\wörd'
-    creds = testing.Secret({"password": value})
     dump = json.dumps({"FLASK_API_CREDS_PASSWORD": value})
-    state = dataclasses.replace(
-        state,
-        config={"api-creds": creds.id or ""},
-        secrets={*state.secrets, creds},
-        containers={failing_migration(workload, dump)},
-    )
+    state = with_secret_option(workload, state, {"password": value}, dump)
     ctx = make_ctx(SECRET_OPTION)
 
     out = ctx.run(ctx.on.config_changed(), state)
@@ -184,10 +175,7 @@ def test_a_provider_message_quoting_a_plain_password_is_hidden(ctx, state):
 
 
 def test_log_lines_hide_secrets_in_their_arguments_and_tracebacks(ctx, state, monkeypatch):
-    creds = testing.Secret({"password": "tr4ceback-pw"})
-    state = dataclasses.replace(
-        state, config={"flask-secret-key": "k3y-in-config"}, secrets={*state.secrets, creds}
-    )
+    state = dataclasses.replace(state, config={"flask-secret-key": "k3y-in-config"})
     logger = logging.getLogger("some.library")
 
     def noisy_publish(*args, **kwargs):
