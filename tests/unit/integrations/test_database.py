@@ -271,13 +271,7 @@ def test_two_sided_postgresql_through_the_charm(ctx, charm_state):
 
     answer = provider.answer("postgresql", request, password=NASTY)
     assert answer is not None
-    secrets = [
-        testing.Secret(content, id=uri, owner=None) for uri, content in answer.secrets.items()
-    ]
-    answered = dataclasses.replace(created, remote_app_data=answer.app)
-    out = ctx.run(
-        ctx.on.relation_changed(answered, remote_unit=0), charm_state(answered, secrets=secrets)
-    )
+    out = helpers.answer_through_charm(ctx, charm_state, created, answer)
 
     env = helpers.flask_env(out)
     assert env["POSTGRESQL_DB_PASSWORD"] == NASTY
@@ -338,13 +332,7 @@ def test_two_sided_mongodb_answering_with_uris_alone_through_the_charm(ctx, char
 
     answer = provider.answer("mongodb", request, uris_only=True)
     assert answer is not None
-    secrets = [
-        testing.Secret(content, id=uri, owner=None) for uri, content in answer.secrets.items()
-    ]
-    answered = dataclasses.replace(created, remote_app_data=answer.app)
-    out = ctx.run(
-        ctx.on.relation_changed(answered, remote_unit=0), charm_state(answered, secrets=secrets)
-    )
+    out = helpers.answer_through_charm(ctx, charm_state, created, answer)
 
     env = helpers.flask_env(out)
     assert out.unit_status == testing.ActiveStatus()

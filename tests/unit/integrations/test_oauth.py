@@ -312,13 +312,7 @@ def test_two_sided_the_registered_client_reaches_the_flask_service(ctx, charm_st
     request = dict(out.get_relation(created.id).local_app_data)
 
     answer = provider.answer(request, client_secret=SECRET)
-    secrets = [
-        testing.Secret(content, id=uri, owner=None) for uri, content in answer.secrets.items()
-    ]
-    answered = dataclasses.replace(out.get_relation(created.id), remote_app_data=answer.app)
-    out = ctx.run(
-        ctx.on.relation_changed(answered, remote_unit=0), charm_state(answered, secrets=secrets)
-    )
+    out = helpers.answer_through_charm(ctx, charm_state, out.get_relation(created.id), answer)
 
     env = helpers.flask_env(out)
     assert request["redirect_uri"] == "https://app.example.com/shop/callback"

@@ -137,13 +137,7 @@ def test_two_sided_the_store_reaches_the_flask_service(ctx, charm_state):
     request = dict(out.get_relation(created.id).local_app_data)
 
     answer = provider.answer(request)
-    secrets = [
-        testing.Secret(content, id=uri, owner=None) for uri, content in answer.secrets.items()
-    ]
-    answered = dataclasses.replace(created, remote_app_data=answer.app)
-    out = ctx.run(
-        ctx.on.relation_changed(answered, remote_unit=0), charm_state(answered, secrets=secrets)
-    )
+    out = helpers.answer_through_charm(ctx, charm_state, created, answer)
 
     env = helpers.flask_env(out)
     assert env["FGA_STORE_ID"] == provider.store_id("flask-k8s")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import typing
 
 import pytest
@@ -224,20 +223,14 @@ def test_two_sided_the_integrators_answer_reaches_the_flask_service(ctx, charm_s
     assert request == {}
 
     answer = provider.answer(request)
-    secrets = [
-        testing.Secret(content, id=uri, owner=None) for uri, content in answer.secrets.items()
-    ]
-    answered = dataclasses.replace(created, remote_app_data=answer.app)
-    out = ctx.run(
-        ctx.on.relation_changed(answered, remote_unit=0), charm_state(answered, secrets=secrets)
-    )
+    out = helpers.answer_through_charm(ctx, charm_state, created, answer)
 
     env = helpers.flask_env(out)
     assert env["SMTP_HOST"] == "mail.example.com"
     assert env["SMTP_PORT"] == "587"
     assert env["SMTP_PASSWORD"] == PASSWORD
     assert out.unit_status == testing.ActiveStatus()
-    assert out.get_relation(answered.id).local_app_data == {}
+    assert out.get_relation(created.id).local_app_data == {}
 
 
 def test_a_relation_not_yet_answered_waits_with_the_app_running(ctx, charm_state):
