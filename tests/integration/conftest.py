@@ -9,6 +9,8 @@ Missing tools fail the suite: it never skips.
 from __future__ import annotations
 
 import collections.abc
+import contextlib
+import http.server
 import json
 import os
 import pathlib
@@ -17,6 +19,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import typing
 import urllib.error
@@ -383,3 +386,18 @@ def service_logs(pebble: local.Pebble, service: str) -> list[str]:
         check=True,
     )
     return [json.loads(line)["message"].rstrip("\n") for line in result.stdout.splitlines()]
+
+
+ServerT = typing.TypeVar("ServerT", bound=http.server.HTTPServer)
+
+
+@contextlib.contextmanager
+def serving(server: ServerT) -> collections.abc.Iterator[ServerT]:
+    """Serve ``server`` (a local receiver the workload sends to) in a thread meanwhile."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -5,13 +5,13 @@ from __future__ import annotations
 import gzip
 import http.server
 import json
-import threading
 import typing
 
 import pytest
 
 from flask_k8s import local, relations, secrets, spec, workload
 from flask_k8s.integrations import loki, relation
+from tests.integration import conftest
 from tests.integration.conftest import get_json, wait_until
 
 
@@ -50,12 +50,8 @@ class PushHandler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def receiver():
-    server = Receiver()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with conftest.serving(Receiver()) as server:
+        yield server
 
 
 def test_the_apps_log_lines_reach_loki_with_the_juju_topology(pebble, receiver):

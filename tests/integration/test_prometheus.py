@@ -532,10 +532,12 @@ def assert_dashboard_shows(server: Prometheus, traffic: Traffic) -> None:
     for cls in "2345":
         assert value(f"{cls}XX rate/A") == pytest.approx(traffic.ratio(cls), abs=0.03), cls
     assert value("Requests/A") == pytest.approx(traffic.requests, rel=0.2)
-    # Durations are in seconds: at most the slowest answer the client measured (in
-    # milliseconds they would be a thousand times more, in microseconds far below 1e-5).
-    assert 1e-5 < value("Average request duration/A") <= traffic.slowest
-    assert value("Request duration percentiles/C") <= traffic.slowest
+    # Durations are in seconds: of the order of the slowest answer the client measured (in
+    # milliseconds they would be a thousand times more, in microseconds far below 1e-5). Not
+    # at most that answer: the exporter also timed requests the client did not send (Pebble's
+    # readiness checks, the first requests while the app warmed up).
+    assert 1e-5 < value("Average request duration/A") < 10 * traffic.slowest
+    assert value("Request duration percentiles/C") < 10 * traffic.slowest
 
 
 def assert_alert_rules_fire(

@@ -14,7 +14,6 @@ import json
 import os
 import signal
 import subprocess
-import threading
 import time
 import typing
 import urllib.error
@@ -25,6 +24,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from flask_k8s import config, gunicorn, local, relations, spec, workload
 from flask_k8s.integrations import relation, tracing
+from tests.integration import conftest
 from tests.integration.conftest import (
     URL,
     Workload,
@@ -94,12 +94,8 @@ class ExportHandler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def receiver() -> collections.abc.Iterator[OtlpReceiver]:
-    server = OtlpReceiver()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with conftest.serving(OtlpReceiver()) as server:
+        yield server
 
 
 def tracing_integration(receiver: OtlpReceiver) -> relations.Integrations:

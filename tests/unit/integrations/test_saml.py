@@ -169,18 +169,24 @@ def test_an_unusable_answer_blocks_naming_the_field(ctx, state):
     )
 
 
-def test_protocol_with_the_provider_model(ctx, state):
+def _through_the_charm(ctx, state, **answer) -> tuple[dict[str, str], testing.State]:
+    """Our request, and the charm's state once the provider model answered it."""
     state, rel = _related(state, {})
     created = ctx.run(ctx.on.relation_created(rel), state)
-    request = created.get_relation(rel.id).local_app_data
+    request = dict(created.get_relation(rel.id).local_app_data)
 
-    app, _, _ = provider.answer(request)
+    app, _, _ = provider.answer(request, **answer)
     answered = dataclasses.replace(created.get_relation(rel.id), remote_app_data=app)
     others = {other for other in created.relations if other.id != rel.id}
     out = ctx.run(
         ctx.on.relation_changed(answered),
         dataclasses.replace(created, relations={*others, answered}),
     )
+    return request, out
+
+
+def test_protocol_with_the_provider_model(ctx, state):
+    request, out = _through_the_charm(ctx, state)
 
     env = out.get_container("flask-app").plan.services["flask"].environment
     assert request == {}
@@ -192,17 +198,7 @@ def test_protocol_with_the_provider_model(ctx, state):
 
 
 def test_protocol_with_a_post_binding_provider_model(ctx, state):
-    state, rel = _related(state, {})
-    created = ctx.run(ctx.on.relation_created(rel), state)
-    request = created.get_relation(rel.id).local_app_data
-
-    app, _, _ = provider.answer(request, services=provider.POST_ONLY)
-    answered = dataclasses.replace(created.get_relation(rel.id), remote_app_data=app)
-    others = {other for other in created.relations if other.id != rel.id}
-    out = ctx.run(
-        ctx.on.relation_changed(answered),
-        dataclasses.replace(created, relations={*others, answered}),
-    )
+    _, out = _through_the_charm(ctx, state, services=provider.POST_ONLY)
 
     env = out.get_container("flask-app").plan.services["flask"].environment
     assert out.unit_status == testing.ActiveStatus()
