@@ -18,6 +18,7 @@ import functools
 import json
 import random
 import typing
+import urllib.parse
 
 from hypothesis import strategies as st
 
@@ -217,6 +218,25 @@ TEXT = st.text(max_size=24)
 NASTY_CHARS = "@:/?#%&= \t\n[]{}\",'\\;+.-_aZ09é\u0085\u2028"
 NASTY = st.text(alphabet=NASTY_CHARS, max_size=16)
 SECRET_TEXT = st.one_of(st.sampled_from(PASSWORDS), TEXT, NASTY)
+# Credentials of every shape, for the whole-charm test (tests/unit/test_charm_properties.py):
+# any character but NUL (no environment variable can hold it) and lone surrogates.
+CHARACTERS = st.characters(exclude_categories=("Cs",), exclude_characters="\0")
+URL_SPECIAL = "@:/?#%&+ "
+CREDENTIALS = st.one_of(
+    st.text(CHARACTERS, min_size=1, max_size=3),  # too short to tell from plain text
+    st.text(alphabet="0123456789", min_size=1, max_size=20),
+    st.tuples(
+        st.text(alphabet=" \t\r\n", min_size=1, max_size=3),
+        st.text(CHARACTERS, min_size=1, max_size=12),
+        st.text(alphabet=" \t\r\n", max_size=3),
+    ).map("".join),  # leading and trailing blanks, which stripping output loses
+    st.text(
+        st.characters(min_codepoint=0x80, exclude_categories=("Cs",)), min_size=1, max_size=12
+    ),
+    st.text(alphabet=URL_SPECIAL + "aZ09", min_size=1, max_size=16),
+    st.text(CHARACTERS, min_size=40, max_size=120),
+    st.sampled_from(PASSWORDS),
+)
 JSON_RAW = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | TEXT,
     lambda children: (
@@ -587,10 +607,26 @@ def draw_bag(
 USERNAMES = st.sampled_from(NAMES) | SECRET_TEXT
 
 
+@functools.cache
+def _usernames(credentials: S[str]) -> S[str]:
+    """Login names: the usual ones, or any of ``credentials``."""
+    return st.sampled_from(NAMES) | credentials
+
+
 def draw_secret(
-    draw: st.DrawFn, keys: tuple[str, ...], junk: int, username: str, password: str
+    draw: st.DrawFn,
+    keys: tuple[str, ...],
+    junk: int,
+    username: str,
+    password: str,
+    *,
+    other: str | None = None,
 ) -> dict[str, str]:
-    """A secret's content: the case's credentials, the rest from a seed, then damaged."""
+    """A secret's content: the case's credentials, the rest from a seed, then damaged.
+
+    ``other``, if given, is the value of the other credential keys (``secret-key``,
+    ``token`` ...); else they get one of the usual passwords.
+    """
     rng = random.Random(draw(SEEDS))
     content: dict[str, str] = {}
     for key in keys:
@@ -600,6 +636,8 @@ def draw_secret(
             content[key] = username
         elif key == "password":
             content[key] = password
+        elif key in SECRET_KEYS and other is not None:
+            content[key] = other
         elif key in ("uris", "read-only-uris"):
             content[key] = uri_with(rng, username, password)
         else:
@@ -642,15 +680,16 @@ class Case:
             raise relation.SecretUnavailable(uri)
         return dict(self.secrets[uri])
 
-    def credentials(self) -> set[str]:
+    def credentials(self, shortest: int = 4) -> set[str]:
         """The values no message, status or log may show: secret contents, plain credentials.
 
-        Values shorter than 4 characters are left out: they are found in any text by chance.
+        Values shorter than ``shortest`` characters are left out: by default those shorter
+        than 4, which are found in any text by chance.
         """
         found = {value for content in self.secrets.values() for value in content.values()}
         for bag in (self.app, *self.units.values()):
             found.update(value for key, value in bag.items() if key in SECRET_KEYS)
-        return {value for value in found if len(value) >= 4}
+        return {value for value in found if len(value) >= max(shortest, 1)}
 
     @functools.cached_property
     def credential_forms(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -670,6 +709,22 @@ class Case:
 def forms(value: str) -> tuple[str, ...]:
     """How a value may show in a message: as is, escaped by repr, percent-encoded."""
     return tuple(dict.fromkeys((value, repr(value)[1:-1], urls.quote(value))))
+
+
+def every_form(value: str) -> tuple[str, ...]:
+    """Every way program output may show a value: as is, stripped, percent-encoded (fully and
+    as in a URL path), JSON-escaped (ASCII or not) and escaped by repr; blank forms left out.
+    """
+    shown = (
+        value,
+        value.strip(),
+        urllib.parse.quote(value, safe=""),
+        urllib.parse.quote(value),
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        repr(value)[1:-1],
+    )
+    return tuple(form for form in dict.fromkeys(shown) if form.strip())
 
 
 def leaks(text: str, case: Case, public: collections.abc.Iterable[str] = ()) -> list[str]:
@@ -711,9 +766,17 @@ def requests(
 
 @st.composite
 def cases(
-    draw: st.DrawFn, interface: str, endpoint: str, option_names: collections.abc.Iterable[str]
+    draw: st.DrawFn,
+    interface: str,
+    endpoint: str,
+    option_names: collections.abc.Iterable[str],
+    credentials: S[str] | None = None,
 ) -> Case:
-    """A relation of ``interface`` on ``endpoint``, at a random level of junk."""
+    """A relation of ``interface`` on ``endpoint``, at a random level of junk.
+
+    With ``credentials``, every credential of the case (plain fields and secret keys alike)
+    is drawn from it: the password, a second one for the other keys, and maybe the username.
+    """
     protocol = PROTOCOLS.get(interface, ANY_PROTOCOL)
     junk = draw(JUNK_LEVEL)
     app = draw_bag(draw, protocol.app, junk)
@@ -729,9 +792,18 @@ def cases(
     # Only the secrets some bag names (a URI may hide in JSON) are worth making.
     named = "\0".join(value for bag in (app, *units.values()) for value in bag.values())
     # One user per provider: its credentials, of any text, are found by hypothesis.
-    username, password = draw(USERNAMES), draw(SECRET_TEXT)
+    other = None
+    if credentials is None:
+        username, password = draw(USERNAMES), draw(SECRET_TEXT)
+    else:
+        username = draw(_usernames(credentials))
+        password, other = draw(credentials), draw(credentials)
+        for bag in (app, *units.values()):
+            bag.update(
+                (key, password if key == "password" else other) for key in SECRET_KEYS & {*bag}
+            )
     secrets = {
-        uri: draw_secret(draw, protocol.secret, junk // 2, username, password)
+        uri: draw_secret(draw, protocol.secret, junk // 2, username, password, other=other)
         for uri in URIS
         if uri in named and (not junk or draw(READABLE) >= junk)
     }
