@@ -3,21 +3,24 @@
 Each example draws a Juju state as plain data (a ``World``): the built-in and the charm
 author's options (good and bad values, a secret-typed one whose secret may be missing, not
 granted or hold anything), the Flask secret key from config, from a secret or generated (in
-the peer relation, or paas-charm's plain-text field), the model's proxy with a login, several
-relations from ``strategies.cases``, leadership, Pebble, and one event. ``run`` turns it into
-an ops.testing state and runs the event. The property: the charm raises nothing, and no
-credential shows, in any form, in a status (unit and app, the whole history), an action's
-message or results, or a log line.
+the peer relation, or paas-charm's plain-text field, with any rotation counter), the model's
+proxy with a login, several relations from ``strategies.cases`` (mostly tidy answers: one
+unusable relation blocks the unit before the workload runs), leadership, Pebble, and one
+event. ``run`` turns it into an ops.testing state and runs the event. The property: the charm
+raises nothing, and no credential shows, in any form, in a status (unit and app, the whole
+history), an action's message or results, or a log line.
 
 The workload is as careless as a real one: the migration and gunicorn's ``--check-config``
 fail, when the world says so, with output that prints the whole environment the charm gave
-them, in several forms, the last line (the one a status quotes) chosen by hypothesis.
+them in several forms, then one last line (the one a status quotes): the variable hypothesis
+picks, mostly one that holds a credential, in the form it picks.
 
 Credentials come in every shape (``strategies.CREDENTIALS``). One that public text also holds
 (the charm's and ops' source, names, any non-secret input) cannot be told from a leak and is
 not counted; any other is.
 
-Examples: the profile's (200 in ``dev``, 2,000 in ``ci``, chosen as in test_properties.py).
+Examples: the profile's, chosen as in test_properties.py (200 in ``dev``, 2,000 in ``ci``).
+The regression tests at the end are the distinct failures it found, each as a small world.
 """
 
 from __future__ import annotations
@@ -252,7 +255,19 @@ REVISIONS = st.integers(0, 10**6).map(str) | strategies.JUNK | strategies.TEXT
 PROXY_HOST = st.sampled_from(PROXY_HOSTS)
 CHECK_NAMES = st.sets(st.sampled_from(CHECKS))
 FAILURES = st.integers(0, 20)
-COMMANDS = st.sets(st.sampled_from(("check", "migration", "gevent")))
+# How the workload's commands go: the migration (if the rock has one) and gunicorn's checks
+# pass, or one of them fails, printing the environment. Mostly one fails.
+WORKLOADS = st.sampled_from(
+    (
+        (False, ()),
+        (True, ()),
+        (False, ("check",)),
+        (True, ("check",)),
+        (True, ("migration",)),
+        (True, ("migration",)),
+        (False, ("gevent",)),
+    )
+)
 REQUIRABLE = st.sets(
     st.sampled_from(["api-url", "api-creds", *(ENDPOINTS[interface] for interface in INTERFACES)]),
     max_size=2,
@@ -299,10 +314,19 @@ def with_own_secrets(case: strategies.Case, index: int) -> strategies.Case:
     )
 
 
+# Mostly tidy answers: one unusable relation blocks the unit before the workload, whose
+# output is where credentials show.
+JUNK_LEVELS = st.sampled_from((0, 0, 0, 0, 0, 1, 2, 3, 4))
+
+
 @functools.cache
 def cases(interface: str) -> st.SearchStrategy[strategies.Case]:
     return strategies.cases(
-        interface, ENDPOINTS[interface], tuple(OPTIONS), credentials=strategies.CREDENTIALS
+        interface,
+        ENDPOINTS[interface],
+        tuple(OPTIONS),
+        credentials=strategies.CREDENTIALS,
+        junk_levels=JUNK_LEVELS,
     )
 
 
@@ -456,6 +480,7 @@ def worlds(draw: st.DrawFn) -> World:
         readable = sorted(uri for uri in secrets if uri != GENERATED)
         ungranted = frozenset(uri for uri in readable if rarely(draw, f"{uri} not granted"))
         required = frozenset(draw(REQUIRABLE, label="required"))
+    workload = draw(WORKLOADS, label="migrate.sh, failing commands")
     world = World(
         leader=not rarely(draw, "not the leader"),
         config=config,
@@ -468,8 +493,8 @@ def worlds(draw: st.DrawFn) -> World:
         relations=relations,
         observability=rarely(draw, "observability relations", one_in=8),
         can_connect=not rarely(draw, "Pebble not ready", one_in=10),
-        migrate=draw(st.booleans(), label="migrate.sh"),
-        fails=frozenset(draw(COMMANDS, label="failing commands")),
+        migrate=workload[0],
+        fails=frozenset(workload[1]),
         stream=draw(STREAMS, label="stream"),
         checks=draw_checks(draw),
         network_fails=bad and rarely(draw, "network-get fails"),
@@ -717,6 +742,14 @@ def is_in_public_source(form: str) -> bool:
     return form in public_source()
 
 
+forms_of = functools.lru_cache(maxsize=4096)(strategies.every_form)
+
+
+def holds_credential(text: str, world: World) -> bool:
+    """Whether ``text`` shows one of the world's credentials, in any form."""
+    return any(form in text for value in world.credentials for form in forms_of(value))
+
+
 def shown(
     texts: collections.abc.Iterable[str], world: World, made: tuple[str, ...] = ()
 ) -> dict[str, str]:
@@ -729,7 +762,7 @@ def shown(
     public = "\0".join(world.public)
     found: dict[str, str] = {}
     for value in dict.fromkeys((*world.credentials, *made)):
-        forms = strategies.every_form(value)
+        forms = forms_of(value)
         text = next((text for text in texts if any(form in text for form in forms)), None)
         if text is None:
             continue
@@ -750,10 +783,17 @@ def assert_nothing_shown(outcome: Outcome, world: World) -> None:
 @WHOLE_CHARM
 @given(data=st.data())
 def test_no_hook_fails_and_no_credential_shows(data: st.DataObject):
+    """Whatever Juju holds, the hook ends in a status, and nothing it shows holds a secret."""
     world = data.draw(worlds(), label="world")
 
     def echoes(environment: dict[str, str]) -> Echo:
-        last = data.draw(st.sampled_from(sorted(environment)), label="variable printed last")
+        # Mostly a variable that holds a credential: a status quotes only the last line.
+        names = sorted(environment)
+        variables = st.sampled_from(names)
+        holding = [name for name in names if holds_credential(environment[name], world)]
+        if holding:
+            variables = st.sampled_from(holding) | variables
+        last = data.draw(variables, label="variable printed last")
         return Echo(last, data.draw(ECHO_FORMS, label="in the form"))
 
     outcome = run(world, echoes)
@@ -784,8 +824,9 @@ def failed_migration(**facts: typing.Any) -> World:
 
 
 def test_a_network_get_error_does_not_fail_the_hook():
-    # Juju answers network-get with an error while a relation is being set up or torn down;
-    # the ingress request, which publishes the unit's address, must wait for the next event.
+    """Juju answers network-get with an error while a relation is being set up or torn down; the
+    ingress request, which publishes the unit's address, must wait for the next event.
+    """
     ingress = strategies.Case({}, {"traefik/0": {}}, {}, {}, {})
     world = World(relations=(("ingress", ingress),), network_fails=True)
 
@@ -795,7 +836,7 @@ def test_a_network_get_error_does_not_fail_the_hook():
 
 
 def test_a_garbled_rotation_counter_does_not_fail_the_rotate_action():
-    # Only a change of the counter matters to the other units, so garbage restarts it.
+    """Only a change of the counter matters to the other units, so garbage restarts it."""
     world = World(
         event=Event("action", "rotate-secret-key"),
         secrets={GENERATED: {"value": "generated-key-7Qm2vXb9LrT4"}},
@@ -808,8 +849,9 @@ def test_a_garbled_rotation_counter_does_not_fail_the_rotate_action():
 
 
 def test_the_model_proxy_password_is_hidden_in_a_failed_migration_status():
-    # juju model-config juju-http-proxy=http://user:password@host: the login reaches the
-    # app in HTTP_PROXY, and a script that prints its environment must not put it in a status.
+    """juju model-config juju-http-proxy=http://user:password@host: the login reaches the app in
+    HTTP_PROXY, and a script that prints its environment must not put it in a status.
+    """
     world = failed_migration(
         proxy={"JUJU_CHARM_HTTP_PROXY": "http://proxy-user:Pr0xy-Pa55w0rd@squid.internal:3128"}
     )
@@ -822,8 +864,9 @@ def test_the_model_proxy_password_is_hidden_in_a_failed_migration_status():
 
 
 def test_a_three_character_password_is_hidden_in_a_failed_migration_status():
-    # Short values were left in, as if any text could hold them by chance; a status that
-    # quotes FLASK_API_CREDS_PIN=k9# shows the whole credential.
+    """Short values were left in, as if any text could hold them by chance; a status that quotes
+    FLASK_API_CREDS_PIN=k9# shows the whole credential.
+    """
     world = failed_migration(
         config={"api-creds": OPTION_SECRET}, secrets={OPTION_SECRET: {"pin": "k9#"}}
     )
@@ -834,6 +877,7 @@ def test_a_three_character_password_is_hidden_in_a_failed_migration_status():
 
 
 def test_an_all_digit_password_is_hidden_in_a_failed_gunicorn_check_status():
+    """All-digit values were left in, as if they were numbers; a PIN is a credential."""
     world = World(
         config={"api-creds": OPTION_SECRET},
         secrets={OPTION_SECRET: {"pin": "48213957"}},
@@ -848,8 +892,9 @@ def test_an_all_digit_password_is_hidden_in_a_failed_gunicorn_check_status():
 
 
 def test_a_database_password_is_hidden_percent_encoded_in_a_failed_migration_status():
-    # The charm builds POSTGRESQL_DB_CONNECT_STRING with the password percent-encoded; a
-    # script that prints the URL shows it in that form.
+    """The charm builds POSTGRESQL_DB_CONNECT_STRING with the password percent-encoded; a script
+    that prints the URL shows it in that form.
+    """
     database = strategies.Case(
         {"endpoints": "postgresql-k8s-primary:5432", "secret-user": DATABASE_SECRET},
         {"postgresql-k8s/0": {}},
@@ -869,7 +914,7 @@ def test_a_database_password_is_hidden_percent_encoded_in_a_failed_migration_sta
 
 
 def test_a_non_ascii_secret_key_is_hidden_json_escaped_in_a_failed_migration_status():
-    # json.dumps writes é as \u00e9, so the raw value is not in the line that shows it.
+    """json.dumps writes é as \\u00e9, so the raw value is not in the line that shows it."""
     world = failed_migration(config={"flask-secret-key": "clé-secrète"})
 
     outcome = run(world, printing("FLASK_SECRET_KEY", "json"))
@@ -878,8 +923,9 @@ def test_a_non_ascii_secret_key_is_hidden_json_escaped_in_a_failed_migration_sta
 
 
 def test_a_password_with_a_trailing_newline_is_hidden_in_a_failed_migration_status():
-    # The status quotes the output's last line stripped, which no longer holds the value
-    # with its newline.
+    """The status quotes the output's last line stripped, which no longer holds the value with its
+    newline.
+    """
     world = failed_migration(
         config={"api-creds": OPTION_SECRET},
         secrets={OPTION_SECRET: {"password": "hunter2-pw\n"}},
@@ -888,3 +934,21 @@ def test_a_password_with_a_trailing_newline_is_hidden_in_a_failed_migration_stat
     outcome = run(world, printing("FLASK_API_CREDS_PASSWORD"))
 
     assert not shows(outcome.texts, "hunter2-pw\n")
+
+
+def test_a_plain_text_relation_password_is_hidden_in_a_failed_migration_status():
+    """rabbitmq-k8s sends its password in the databag, not in a Juju secret: it is as secret."""
+    rabbitmq = strategies.Case(
+        {"hostname": "rabbitmq-k8s", "password": "plain-Pa55-word"},
+        {"rabbitmq-k8s/0": {}},
+        {},
+        {},
+        {},
+    )
+    world = failed_migration(relations=(("rabbitmq", rabbitmq),))
+
+    outcome = run(world, printing("RABBITMQ_PASSWORD"))
+
+    assert outcome.status is not None
+    assert outcome.status.startswith("migration failed: RABBITMQ_PASSWORD=")
+    assert not shows(outcome.texts, "plain-Pa55-word")

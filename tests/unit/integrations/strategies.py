@@ -771,14 +771,17 @@ def cases(
     endpoint: str,
     option_names: collections.abc.Iterable[str],
     credentials: S[str] | None = None,
+    *,
+    junk_levels: S[int] = JUNK_LEVEL,
 ) -> Case:
     """A relation of ``interface`` on ``endpoint``, at a random level of junk.
 
     With ``credentials``, every credential of the case (plain fields and secret keys alike)
     is drawn from it: the password, a second one for the other keys, and maybe the username.
+    ``junk_levels`` draws the level of junk (0 to 4).
     """
     protocol = PROTOCOLS.get(interface, ANY_PROTOCOL)
-    junk = draw(JUNK_LEVEL)
+    junk = draw(junk_levels)
     app = draw_bag(draw, protocol.app, junk)
     units = {
         # Bags nobody reads are not worth damaging (the draws make the examples slower).
