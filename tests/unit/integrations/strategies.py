@@ -225,11 +225,13 @@ URL_SPECIAL = "@:/?#%&+ "
 CREDENTIALS = st.one_of(
     st.text(CHARACTERS, min_size=1, max_size=3),  # too short to tell from plain text
     st.text(alphabet="0123456789", min_size=1, max_size=20),
+    # Leading and trailing blanks, which stripping output loses; the core may be as short as
+    # a letter or a format directive ("s", "%s") however long the whole value is.
     st.tuples(
-        st.text(alphabet=" \t\r\n", min_size=1, max_size=3),
-        st.text(CHARACTERS, min_size=1, max_size=12),
-        st.text(alphabet=" \t\r\n", max_size=3),
-    ).map("".join),  # leading and trailing blanks, which stripping output loses
+        st.text(alphabet=" \t\r\n", min_size=1, max_size=5),
+        st.text(CHARACTERS, min_size=1, max_size=12) | st.sampled_from(("s", "%", "%s", "%d")),
+        st.text(alphabet=" \t\r\n", max_size=5),
+    ).map("".join),
     st.text(
         st.characters(min_codepoint=0x80, exclude_categories=("Cs",)), min_size=1, max_size=12
     ),
