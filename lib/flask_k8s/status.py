@@ -80,7 +80,7 @@ def url_credentials(text: str) -> list[str]:
 _MARKERS = ("***", "[hidden]")
 
 
-def redact(text: str, secrets: collections.abc.Iterable[str]) -> str:
+def redact(text: str, secrets: collections.abc.Iterable[str], min_length: int = 1) -> str:
     """``text`` with every form of every secret value hidden, whatever its length.
 
     Longer forms go first, so a value's encoded form is hidden whole. A value too short to
@@ -89,7 +89,8 @@ def redact(text: str, secrets: collections.abc.Iterable[str]) -> str:
     """
     if not text:
         return text
-    hidden = sorted({form for value in secrets if value for form in forms(value)}, key=len)
+    found = {form for value in secrets if value for form in forms(value)}
+    hidden = sorted((form for form in found if len(form) >= min_length), key=len)
     hidden.reverse()
     if not hidden:
         return text
@@ -131,13 +132,13 @@ class Redactor:
         return redact(text, self._values)
 
     def backstop(self, text: str) -> str:
-        """``text`` with every secret value of ``BACKSTOP_LENGTH`` or more hidden.
+        """``text`` with every form of a secret of ``BACKSTOP_LENGTH`` or more hidden.
 
         For a whole message the charm composed: the parts from outside were redacted in full
         where they came in, and hiding a two-letter value in the charm's own words would only
         garble them.
         """
-        return redact(text, (value for value in self._values if len(value) >= BACKSTOP_LENGTH))
+        return redact(text, self._values, min_length=BACKSTOP_LENGTH)
 
 
 # The shortest value the last line of defence hides in the charm's own words.
@@ -154,14 +155,19 @@ class _LogRedaction(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.redactor.values:
             return True
-        # The arguments are what a log line quotes; its template is the code's own words.
-        if isinstance(record.args, collections.abc.Mapping):
-            record.args = {key: self._hide(value) for key, value in record.args.items()}
-        elif record.args:
-            record.args = tuple(self._hide(value) for value in record.args)
-        record.msg = self.redactor.backstop(
-            record.msg if isinstance(record.msg, str) else self.redactor(str(record.msg))
-        )
+        # The arguments are what a log line quotes; its template is the code's own words. The
+        # line is formatted before the backstop, which may not touch a "%s" in a template.
+        args = record.args
+        if isinstance(args, collections.abc.Mapping):
+            args = {key: self._hide(value) for key, value in args.items()}
+        elif args:
+            args = tuple(self._hide(value) for value in args)
+        template = record.msg if isinstance(record.msg, str) else self.redactor(str(record.msg))
+        try:
+            message = template % args if args else template
+        except (TypeError, ValueError, KeyError):
+            message = f"{template} {self.redactor(repr(record.args))}"
+        record.msg, record.args = self.redactor.backstop(message), ()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

@@ -1,5 +1,7 @@
 """The model's proxy settings, and the statuses a reconcile ends in."""
 
+import logging
+
 import ops
 import pytest
 
@@ -129,3 +131,41 @@ def test_the_backstop_leaves_short_values_in_the_charms_own_words():
 
     assert redactor.backstop("a password hunter22") == "a password ***"
     assert redactor("a password hunter22") == "*** p***ssword ***"
+
+
+def _logged(redactor: status.Redactor, template: str, *args: object) -> str:
+    """What a handler on the root logger writes for one record, through the redaction."""
+    lines: list[str] = []
+
+    class Recorder(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handler = Recorder()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        status.redact_logs(redactor)
+        logging.getLogger("some.library").warning(template, *args)
+    finally:
+        root.removeHandler(handler)
+        status.redact_logs(status.Redactor())
+    [line] = lines
+    return line
+
+
+def test_a_log_lines_arguments_are_hidden_whatever_their_length():
+    redactor = status.Redactor()
+    redactor.add("pw")
+
+    assert _logged(redactor, "login %s failed %d times", "user:pw", 3) == (
+        "login user:*** failed 3 times"
+    )
+
+
+def test_a_secret_that_spells_a_format_directive_cannot_break_a_log_line():
+    # Its stripped form "s" is in every "%s": the line is formatted before the backstop.
+    redactor = status.Redactor()
+    redactor.add("     s", "%s    ")
+
+    assert _logged(redactor, "connecting to %s", "db") == "connecting to db"
