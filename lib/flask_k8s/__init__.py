@@ -3,6 +3,9 @@
 The package is split by concern; ``charm.FlaskCharm`` ties them into one reconcile:
 
 - ``config``: built-in and charm-author options, validated.
+- ``paas_config``: ``paas-config.yaml`` at the charm root, read as paas-charm 1.12 reads it.
+- ``status``: the statuses a reconcile ends in, and the one redaction set every status, action
+  message and log line goes through.
 - ``secrets``: Juju secrets, for secret options and the generated Flask secret key.
 - ``proxy``: the model's proxy settings.
 - ``state``: everything read from Juju, as one immutable ``CharmState``.
