@@ -7,7 +7,7 @@ import os
 
 import ops
 
-from . import observability, proxy, relations, secrets, spec, state, status, workload
+from . import observability, paas_config, proxy, relations, secrets, spec, state, status, workload
 
 logger = logging.getLogger(__name__)
 
@@ -81,9 +81,16 @@ class FlaskCharm(ops.CharmBase):
         # The ingress URL, read once: OIDC's request and the app's variables both need it.
         external_url = relations.external_url(self, workload_spec)
         relations.publish(self, workload_spec, external_url)
-        observability.publish(self, workload_spec)
+        # Read once: its scrape jobs go to Prometheus even when the rest cannot be used.
         try:
-            charm_state = state.from_charm(self, workload_spec, external_url, self.redactor)
+            paas: paas_config.PaasConfig | status.Blocked = paas_config.load(self.charm_dir)
+        except status.Blocked as invalid:
+            paas = invalid
+        observability.publish(self, workload_spec, paas)
+        if isinstance(paas, status.Blocked):
+            raise paas
+        try:
+            charm_state = state.from_charm(self, workload_spec, external_url, paas, self.redactor)
         except status.Missing:
             if container.can_connect():
                 try:

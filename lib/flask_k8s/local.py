@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
                 secrets.new_key(),
                 options=options,
                 environ=dict(os.environ),
-                json_logging=paas_config.load(args.charm_dir).framework_logging_format == "json",
+                json_logging=paas_config.load(args.charm_dir).json_logging,
             )
             workload.reconcile(pebble.container(), charm_state, spec.FLASK)
             url = f"http://localhost:{spec.FLASK.port}/"

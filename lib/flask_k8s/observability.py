@@ -33,8 +33,15 @@ def endpoints(charm: ops.CharmBase) -> list[str]:
     return [name for name in (METRICS, DASHBOARDS) if name in charm.meta.relations]
 
 
-def publish(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> None:
-    """Write the scrape jobs, alert rules and dashboards into every observability relation."""
+def publish(
+    charm: ops.CharmBase,
+    workload: spec.WorkloadSpec,
+    paas: paas_config.PaasConfig | status.Blocked,
+) -> None:
+    """Write the scrape jobs, alert rules and dashboards into every observability relation.
+
+    ``paas`` is the charm's paas-config.yaml, or why it cannot be used.
+    """
     related = {name: charm.model.relations[name] for name in endpoints(charm)}
     if not any(related.values()):
         return
@@ -48,7 +55,7 @@ def publish(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> None:
         charm_name=charm.meta.name,
     )
     if related.get(METRICS):
-        _publish_metrics(charm, related[METRICS], topo, workload)
+        _publish_metrics(charm, related[METRICS], topo, workload, paas)
     if related.get(DASHBOARDS) and charm.unit.is_leader():
         _publish_dashboards(charm, related[DASHBOARDS], topo)
 
@@ -58,6 +65,7 @@ def _publish_metrics(
     relations: list[ops.Relation],
     topo: topology.Topology,
     workload: spec.WorkloadSpec,
+    paas: paas_config.PaasConfig | status.Blocked,
 ) -> None:
     from .cos import assets, metrics, rules  # noqa: PLC0415
 
@@ -69,7 +77,7 @@ def _publish_metrics(
         _warn([*problems, *invalid])
         # The schedulers run on the leader, and the leader writes this bag: @scheduler is us.
         app_bag = metrics.app_bag(
-            topo, workload.exporter_port, alert_rules, _extra_jobs(charm), scheduler_host=fqdn
+            topo, workload.exporter_port, alert_rules, _extra_jobs(paas), scheduler_host=fqdn
         )
     for rel in relations:
         if app_bag is not None:
@@ -91,16 +99,17 @@ def _publish_dashboards(
         _update(bag, dashboards.app_bag(wanted, bag.get("dashboards"), lambda: str(uuid.uuid4())))
 
 
-def _extra_jobs(charm: ops.CharmBase) -> tuple[paas_config.ScrapeConfig, ...]:
+def _extra_jobs(
+    paas: paas_config.PaasConfig | status.Blocked,
+) -> tuple[paas_config.ScrapeConfig, ...]:
     """paas-config.yaml's scrape jobs; none when the file is invalid.
 
     The default job is still published then; the reconcile shows the Blocked status.
     """
-    try:
-        return paas_config.load(charm.charm_dir).scrape_configs
-    except status.Blocked as error:
-        _warn([f"{error.message}; only the default scrape job is published"])
+    if isinstance(paas, status.Blocked):
+        _warn([f"{paas.message}; only the default scrape job is published"])
         return ()
+    return paas.scrape_configs
 
 
 def _binding_address(charm: ops.CharmBase, rel: ops.Relation) -> str | None:

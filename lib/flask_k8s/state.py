@@ -90,6 +90,7 @@ def from_charm(
     charm: ops.CharmBase,
     workload: spec.WorkloadSpec,
     external_url: str | None,
+    paas: paas_config.PaasConfig,
     redactor: status.Redactor | None = None,
 ) -> CharmState:
     """Read Juju into a CharmState, or raise the status that says what is missing.
@@ -99,11 +100,8 @@ def from_charm(
     """
     model = charm.model
     hide = redactor or status.Redactor()
-    paas = paas_config.load(charm.charm_dir)
     peers = model.get_relation(workload.peer_relation)
     peer_units = sorted(peers.units, key=_unit_number) if peers else []
-    hide.add(charm.config.get("flask-secret-key"))
-    hide.add(*proxy.credentials(os.environ))
 
     def read_secret(option: str, secret_id: str) -> dict[str, str]:
         content = secrets.read_option_secret(model, option, secret_id)
@@ -128,7 +126,7 @@ def from_charm(
         environ=os.environ,
         integrations=lambda: relations.collect(charm, workload, external_url, hide),
         workload=workload,
-        json_logging=paas.framework_logging_format == "json",
+        json_logging=paas.json_logging,
     )
 
 
