@@ -13,3 +13,4 @@ test: setup
 
 bench: setup
 	.venv/bin/python bench/hook_cost.py
+	scripts/hermetic.sh .venv/bin/python bench/availability.py
