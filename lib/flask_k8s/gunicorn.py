@@ -2,12 +2,15 @@
 
 The file is Python that gunicorn executes, so only values the charm validated (integers) and
 the spec's own paths go in, each written with ``repr``: no config or relation value can add
-code to it. The rest of the file is fixed text: the hooks that add the ingress prefix, set up
-tracing and format JSON logs, each block included or not.
+code to it. The rest of the file is fixed text: ``gunicorn_master`` (the app's settings,
+the default sizing, rolling reloads), the hooks that add the ingress prefix, set up tracing
+and format JSON logs, each block included or not.
 """
 
 from __future__ import annotations
 
+import functools
+import pathlib
 import shlex
 
 from . import config, spec, status
@@ -67,11 +70,13 @@ def render_config(
     webserver: config.WebserverConfig,
     workload: spec.WorkloadSpec,
     *,
+    worker_class: str = "sync",
     tracing: bool = False,
     json_logging: bool = False,
 ) -> str:
     """The content of gunicorn.conf.py for these settings.
 
+    ``worker_class``: the one the service command runs (its ``-k``), for the default sizing.
     ``tracing``: the tracing relation is ready, so every worker sends the app's spans to it.
     ``json_logging``: paas-config.yaml's ``framework_logging_format: json``.
     """
@@ -83,24 +88,52 @@ def render_config(
         ("logconfig_dict", _LOGGING),
         ("statsd_host", workload.statsd_host),
     ]
-    tunables = (
-        ("workers", webserver.workers),
-        ("threads", webserver.threads),
-        ("timeout", webserver.timeout),
-        ("keepalive", webserver.keepalive),
-    )
+    tunables = (("timeout", webserver.timeout), ("keepalive", webserver.keepalive))
     settings.extend((name, int(value)) for name, value in tunables if value is not None)
     if tracing:
         settings.append(("access_log_format", TRACING_ACCESS_LOG_FORMAT))
     lines = ["# Written by flask-k8s from the charm's config; local changes are overwritten."]
     lines.extend(f"{name} = {value!r}" for name, value in settings)
-    blocks = [_HOOKS]
+    lines.append(f"_SETTINGS_FILE = {workload.settings_file!r}")
+    set_workers = None if webserver.workers is None else int(webserver.workers)
+    set_threads = None if webserver.threads is None else int(webserver.threads)
+    blocks = [
+        _MASTER.format(source=repr(_master_source())),
+        _SIZING.format(args=repr((worker_class, set_workers, set_threads))),
+        _HOOKS,
+    ]
     if tracing:
         blocks.append(_TRACING)
     if json_logging:
         blocks.append(_JSON_LOGGING)
     return "\n".join(lines) + "\n" + "".join(blocks)
 
+
+@functools.cache
+def _master_source() -> str:
+    """The source of gunicorn_master, which runs in gunicorn's master (read once a hook)."""
+    return (pathlib.Path(__file__).parent / "gunicorn_master.py").read_text(encoding="utf-8")
+
+
+# flask_k8s/gunicorn_master.py as a module of its own, so none of its names reads as a
+# gunicorn setting here. Its source is the charm's own file, never a config value.
+_MASTER = """
+
+import types as _types
+
+_master = _types.ModuleType("flask_k8s_gunicorn_master")
+exec(compile({source}, "flask_k8s/gunicorn_master.py", "exec"), _master.__dict__)
+"""
+
+# Workers and threads: a set option wins, an unset one follows the container's CPU and memory,
+# computed here, in the workload container, each time gunicorn loads this file.
+_SIZING = """
+
+_WORKERS, _THREADS, _SIZED_FOR = _master.sizing(*{args})
+workers = _WORKERS
+if _THREADS is not None:
+    threads = _THREADS
+"""
 
 # Static code, the same in every config.
 # - An ingress that strips the app's path prefix says which prefix in X-Forwarded-Prefix; from
@@ -136,11 +169,28 @@ _WSGI_WRAPPERS.append(_with_forwarded_prefix)
 def post_worker_init(worker):
     for wrap in _WSGI_WRAPPERS:
         worker.wsgi = wrap(worker.wsgi, worker)
+    _master.worker_ready(worker)
+
+
+def _load_settings(server):
+    count = _master.apply_settings(server, _SETTINGS_FILE)
+    server.log.info(
+        "workers: %s, %s threads each, for %s; %s",
+        _WORKERS,
+        _THREADS or "no",
+        _SIZED_FOR,
+        "no settings file" if count is None else f"{count} variables from the settings file",
+    )
 
 
 def on_starting(server):
+    _load_settings(server)
     for load in _MASTER_LOADS:
         load(server)
+
+
+def when_ready(server):
+    _master.install_rolling(server)
 
 
 # A SIGHUP reloads this file, but gunicorn keeps the logger it made from the first one.
@@ -151,8 +201,10 @@ def on_reload(server):
     except Exception:
         # Raising here would stop the master; the app goes on serving with the old format.
         server.log.exception("could not apply the new logging settings")
+    _load_settings(server)
     for load in _MASTER_LOADS:
         load(server)
+    _master.install_rolling(server)
 """
 
 # With the tracing relation ready: each worker gets a TracerProvider that batches the app's
@@ -340,6 +392,17 @@ def _with_span_ids(app, worker):
 
 _WSGI_WRAPPERS.append(_with_span_ids)
 """
+
+
+def worker_class(command: str) -> str:
+    """The worker class the service command runs: its ``-k``, else gunicorn's ``sync``."""
+    args = split_command(command)
+    for index, arg in enumerate(args):
+        if arg in ("-k", "--worker-class") and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith("--worker-class="):
+            return arg.split("=", 1)[1]
+    return "sync"
 
 
 def split_command(command: str) -> list[str]:

@@ -117,7 +117,8 @@ def install_app(source: pathlib.Path, workload: spec.WorkloadSpec = spec.FLASK) 
     """Lay out the container's files as a freshly started rock has them.
 
     The app is copied to the app directory, owned by the rock's user; the rock's own gunicorn
-    config is restored; and the charm's records are removed, as a new container has none.
+    config is restored; and the charm's records and settings file are removed, as a new
+    container has none.
     """
     app_dir = pathlib.Path(workload.app_dir)
     if app_dir.exists():
@@ -125,6 +126,7 @@ def install_app(source: pathlib.Path, workload: spec.WorkloadSpec = spec.FLASK) 
     shutil.copytree(source, app_dir, ignore=shutil.ignore_patterns("__pycache__", ".venv"))
     pathlib.Path(workload.gunicorn_config_path).write_text(ROCK_GUNICORN_CONFIG)
     shutil.rmtree(workload.state_dir, ignore_errors=True)
+    pathlib.Path(workload.settings_file).unlink(missing_ok=True)
     user = pwd.getpwnam(workload.user)
     for path in [app_dir, *app_dir.rglob("*"), pathlib.Path(workload.gunicorn_config_path)]:
         os.chown(path, user.pw_uid, user.pw_gid)

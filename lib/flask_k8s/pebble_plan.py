@@ -1,9 +1,14 @@
 """The charm's Pebble layer, computed from the rock's own services.
 
 The rock's layer stays as it is; the charm adds one layer that replaces the services it
-manages: the web service, every ``-worker`` and every ``-scheduler``. Each gets the app's
-environment. A scheduler runs on the leader only, so exactly one unit runs it, also after a
-unit is removed (Juju elects a new leader, whose leader-elected reconcile starts it).
+manages: the web service, every ``-worker`` and every ``-scheduler``. Workers and schedulers
+get the app's environment in the layer, and a change restarts them (gracefully: SIGTERM, then
+``kill-delay`` to finish the current job). The web service's definition carries none of it:
+gunicorn's master reads the settings file, so a new environment reaches a running app without
+a restart, and Pebble, which restarts a crashed service with the definition it last started,
+cannot bring an old environment back. A scheduler runs on the leader only, so exactly one unit
+runs it, also after a unit is removed (Juju elects a new leader, whose leader-elected
+reconcile starts it).
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ LAYER_LABEL = "flask-k8s"
 # Health checks. Liveness (gunicorn accepts connections) restarts gunicorn; readiness (the app
 # answers a request) only reports: a failing database must not make Pebble restart the app.
 ALIVE, READY, EXPORTER = "flask-alive", "flask-ready", "statsd-exporter-alive"
+# How long a -worker or -scheduler has after SIGTERM to finish its job before SIGKILL, when
+# the rock sets no kill-delay of its own (Pebble's default is 5s).
+WORKER_KILL_DELAY = "30s"
 
 
 def check_period(name: str, workload: spec.WorkloadSpec) -> int:
@@ -63,12 +71,14 @@ def build_layer(
     for name in app_services(rock_services, workload):
         service = dict(rock_services[name])
         service["override"] = "replace"
-        service["environment"] = dict(env)
         if name == workload.service:
             service["command"] = gunicorn.set_worker_class(
                 str(service.get("command", "")), webserver.worker_class
             )
-        elif is_scheduler(name):
+        else:
+            service["environment"] = dict(env)
+            service.setdefault("kill-delay", WORKER_KILL_DELAY)
+        if is_scheduler(name):
             service["startup"] = "enabled" if runs_scheduler else "disabled"
         services[name] = service
     services[workload.service]["on-check-failure"] = {ALIVE: "restart"}

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import collections.abc
 import dataclasses
+import hashlib
 import typing
 
-from . import environment, gunicorn, migrations, pebble_plan, spec, state
+from . import environment, gunicorn, gunicorn_master, migrations, pebble_plan, spec, state
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +32,8 @@ class WorkloadPlan:
     environment: collections.abc.Mapping[str, str]
     layer: collections.abc.Mapping[str, typing.Any]
     gunicorn_config: str
+    # The settings file's content: the environment, which gunicorn's master applies.
+    settings: str
     # Commands that must succeed before a new gunicorn config or command is used.
     checks: tuple[tuple[str, ...], ...]
     migration: migrations.Migration | None
@@ -76,16 +79,21 @@ def build(
     checks = [tuple(gunicorn.check_command(command, candidate_config_path(workload)))]
     if charm_state.webserver.worker_class == "gevent":
         checks.append((python, "-c", "import gevent"))
+    gunicorn_config = gunicorn.render_config(
+        charm_state.webserver,
+        workload,
+        worker_class=gunicorn.worker_class(command),
+        # The tracing relation is ready: the SDK in each worker has somewhere to send to.
+        tracing=bool(env.get("OTEL_EXPORTER_OTLP_ENDPOINT")),
+        json_logging=charm_state.json_logging,
+    )
     return WorkloadPlan(
         environment=env,
         layer=layer,
-        gunicorn_config=gunicorn.render_config(
-            charm_state.webserver,
-            workload,
-            # The tracing relation is ready: the SDK in each worker has somewhere to send to.
-            tracing=bool(env.get("OTEL_EXPORTER_OTLP_ENDPOINT")),
-            json_logging=charm_state.json_logging,
+        settings=gunicorn_master.encode_settings(
+            env, hashlib.sha256(gunicorn_config.encode()).hexdigest()
         ),
+        gunicorn_config=gunicorn_config,
         checks=tuple(checks),
         migration=migrations.plan(
             rock.app_files,

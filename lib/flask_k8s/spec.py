@@ -28,6 +28,10 @@ class WorkloadSpec:
     # Where the charm keeps its own records in the workload container. Both the records and
     # the charm's Pebble layer vanish together when the container is recreated.
     state_dir: str = "/var/lib/flask-k8s"
+    # The app's environment, which gunicorn's master applies when it starts and reloads: on
+    # a tmpfs, so it lives as long as the container and never on the node's disk. Readable
+    # by root and the rock's user only, like the environment of the app's processes.
+    settings_file: str = "/dev/shm/flask-k8s/environment.json"  # noqa: S108 (checked: Pebble's)
     migration_timeout: float = 600.0
     check_timeout: float = 120.0
     # Pebble health checks: a check goes down after `check_threshold` failures in a row, so

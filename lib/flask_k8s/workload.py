@@ -4,10 +4,14 @@ It reads what the container holds, compares it with a ``WorkloadPlan`` and chang
 differs, in an order that keeps the app serving its last good settings until the new ones
 have passed gunicorn's check and the migration:
 
-1. a changed gunicorn config or command is checked by the rock's own gunicorn;
+1. a changed environment, gunicorn config or command is checked by the rock's own gunicorn
+   (``--check-config`` imports the app with the new environment);
 2. the migration runs if its inputs changed since its last success;
-3. the config file is pushed, the layer added and the plan applied: a layer change restarts
-   the changed services, a config-only change reloads gunicorn with SIGHUP.
+3. the config file is pushed, then the settings file (last: gunicorn's master takes a new one
+   as the sign to reload), then SIGHUP: gunicorn's master replaces its workers one at a
+   time, each old one only once a new one has loaded the app, so no request fails or waits;
+4. the layer is added and the plan applied: only a changed service definition restarts a
+   service (the web service's command; a ``-worker``'s or ``-scheduler``'s environment).
 
 Everything goes through ``ops.Container``, which works over a real ``ops.pebble.Client``.
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import json
+import posixpath
 import typing
 
 import ops
@@ -36,6 +41,7 @@ class Observed:
     plan_checks: collections.abc.Mapping[str, collections.abc.Mapping[str, typing.Any]]
     plan_log_targets: collections.abc.Mapping[str, collections.abc.Mapping[str, typing.Any]]
     gunicorn_config: str | None
+    settings: str | None
     migration_digest: str | None
 
 
@@ -78,15 +84,19 @@ def observe(container: ops.Container, workload: spec.WorkloadSpec) -> Observed:
         plan_checks=plan_checks,
         plan_log_targets=plan_log_targets,
         gunicorn_config=_pull(container, workload.gunicorn_config_path),
+        settings=_pull(container, workload.settings_file),
         migration_digest=_pull(container, f"{workload.state_dir}/{MIGRATION_FILE}"),
     )
 
 
+def _service_changed(observed: Observed, desired: plan.WorkloadPlan, name: str) -> bool:
+    service = typing.cast("ops.pebble.ServiceDict", desired.services[name])
+    return observed.plan_services.get(name) != ops.pebble.Service(name, service).to_dict()
+
+
 def _layer_changed(observed: Observed, desired: plan.WorkloadPlan) -> bool:
-    for name, service in desired.services.items():
-        wanted = ops.pebble.Service(name, typing.cast("ops.pebble.ServiceDict", service)).to_dict()
-        if observed.plan_services.get(name) != wanted:
-            return True
+    if any(_service_changed(observed, desired, name) for name in desired.services):
+        return True
     for name, check in desired.layer.get("checks", {}).items():
         wanted = ops.pebble.Check(name, typing.cast("ops.pebble.CheckDict", check)).to_dict()
         if observed.plan_checks.get(name) != wanted:
@@ -168,6 +178,27 @@ def _migrate(
     container.push(f"{workload.state_dir}/{MIGRATION_FILE}", migration.digest, make_dirs=True)
 
 
+def _make_settings_dir(container: ops.Container, workload: spec.WorkloadSpec) -> None:
+    """Make sure the settings file's directory is Pebble's own, before writing secrets there.
+
+    /dev/shm is writable by every user: the app's user could have put a symlink or a
+    directory of its own at the path first. The sticky bit keeps anyone else from replacing
+    a directory Pebble made.
+    """
+    directory, name = posixpath.split(posixpath.dirname(workload.settings_file))
+    found = container.list_files(directory, pattern=name)
+    if not found:
+        container.make_dir(posixpath.join(directory, name), make_parents=True, permissions=0o755)
+        return
+    (state_dir,) = container.list_files(workload.state_dir, itself=True)
+    info = found[0]
+    if info.type != ops.pebble.FileType.DIRECTORY or info.user_id != state_dir.user_id:
+        raise status.Blocked(
+            f"{info.path} is not a directory Pebble made; remove it in the {workload.container} "
+            "container"
+        )
+
+
 def _converge(container: ops.Container, desired: plan.WorkloadPlan) -> None:
     """Start what should run and stop managed services that should not (schedulers)."""
     infos = container.get_services()
@@ -200,16 +231,16 @@ def apply(
     """
     layer_changed = _layer_changed(observed, desired)
     config_changed = observed.gunicorn_config != desired.gunicorn_config
+    settings_changed = observed.settings != desired.settings
     migration = desired.migration
     migrate = migration is not None and migration.digest != observed.migration_digest
-    current_command = observed.plan_services.get(workload.service, {}).get("command")
-    command_changed = current_command != desired.services[workload.service].get("command")
-    if not (layer_changed or config_changed or migrate):
+    web_redefined = _service_changed(observed, desired, workload.service)
+    if not (layer_changed or config_changed or settings_changed or migrate):
         _converge(container, desired)
         return False
 
     on_change()
-    if config_changed or command_changed:
+    if config_changed or settings_changed or web_redefined:
         _check(container, desired, workload)
     if migrate:
         _migrate(container, desired, workload)
@@ -220,12 +251,24 @@ def apply(
             make_dirs=True,
             permissions=0o644,
         )
+    if settings_changed:
+        _make_settings_dir(container, workload)
+        container.push(
+            workload.settings_file,
+            desired.settings,
+            make_dirs=True,
+            permissions=0o600,
+            user=workload.user,
+            group=workload.group,
+        )
+        # A running master without a new definition rolls its workers over to the new
+        # settings; a redefined one is restarted by the replan below and reads them anew.
+        if not web_redefined and container.get_service(workload.service).is_running():
+            container.send_signal("SIGHUP", workload.service)
     if layer_changed:
         layer = typing.cast("ops.pebble.LayerDict", desired.layer)
         container.add_layer(pebble_plan.LAYER_LABEL, layer, combine=True)
         container.replan()
-    elif config_changed and container.get_service(workload.service).is_running():
-        container.send_signal("SIGHUP", workload.service)
     _converge(container, desired)
     return True
 

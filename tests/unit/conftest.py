@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import pathlib
 import typing
 
@@ -44,6 +45,20 @@ GEVENT_CHECK = ("/bin/python3", "-c", "import gevent")
 CHARM_ROOT = pathlib.Path(__file__).parents[2]
 
 
+def settings_environment(shm_dir: pathlib.Path) -> dict[str, str] | None:
+    """The environment in the settings file under the container's /dev/shm, if there is one."""
+    path = shm_dir / "flask-k8s" / "environment.json"
+    return json.loads(path.read_text())["environment"] if path.exists() else None
+
+
+def flask_env(out: testing.State) -> dict[str, str]:
+    """The environment the charm gave the app: its settings file (empty without one)."""
+    mount = out.get_container(CONTAINER).mounts.get("shm")
+    if mount is None:
+        return {}
+    return settings_environment(pathlib.Path(mount.source)) or {}
+
+
 class Workload:
     """The rock's container, with its /flask and the charm's state dir on the host."""
 
@@ -56,8 +71,10 @@ class Workload:
         self.flask_dir = tmp_path / "flask"
         self.app_dir = self.flask_dir / "app"
         self.state_dir = tmp_path / "state"
+        self.shm_dir = tmp_path / "shm"
         self.app_dir.mkdir(parents=True)
         self.state_dir.mkdir()
+        self.shm_dir.mkdir()
 
     def container(
         self,
@@ -88,12 +105,19 @@ class Workload:
             mounts={
                 "flask": testing.Mount(location="/flask", source=self.flask_dir),
                 "state": testing.Mount(location="/var/lib/flask-k8s", source=self.state_dir),
+                # The charm makes /dev/shm/flask-k8s itself (a mount would be a symlink).
+                "shm": testing.Mount(location="/dev/shm", source=self.shm_dir),
             },
         )
 
     def add_app_file(self, name: str, content: str = "") -> None:
         """Put a file into the rock's /flask/app."""
         (self.app_dir / name).write_text(content)
+
+    @property
+    def environment(self) -> dict[str, str] | None:
+        """The app's environment in the settings file the charm pushed, if any."""
+        return settings_environment(self.shm_dir)
 
     @property
     def gunicorn_config(self) -> str | None:

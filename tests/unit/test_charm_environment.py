@@ -6,11 +6,15 @@ import ops
 import pytest
 from ops import testing
 
+from tests.unit import conftest
+
 ACTIVE = ops.pebble.ServiceStatus.ACTIVE
 INACTIVE = ops.pebble.ServiceStatus.INACTIVE
 
 
 def _env(out: testing.State, service: str = "flask") -> dict[str, str]:
+    if service == "flask":
+        return conftest.flask_env(out)
     return dict(out.get_container("flask-app").plan.services[service].environment)
 
 

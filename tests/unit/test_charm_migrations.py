@@ -7,6 +7,8 @@ import ops
 import pytest
 from ops import testing
 
+from tests.unit import conftest
+
 ACTIVE = ops.pebble.ServiceStatus.ACTIVE
 INACTIVE = ops.pebble.ServiceStatus.INACTIVE
 MIGRATE_SH = ("bash", "-eo", "pipefail", "migrate.sh")
@@ -39,7 +41,7 @@ def test_migrate_sh_runs_as_the_rocks_user_with_the_apps_env(ctx, with_migrate_s
     assert migration.group == "_daemon_"
     assert migration.working_dir == "/flask/app"
     assert migration.timeout is not None
-    assert migration.environment == _plan(out).services["flask"].environment
+    assert migration.environment == conftest.flask_env(out)
     assert out.unit_status == testing.ActiveStatus()
 
 
@@ -135,7 +137,7 @@ def test_failed_migration_keeps_the_running_app_on_its_old_settings(
     )
 
     assert out.unit_status == testing.BlockedStatus("migration failed: boom")
-    assert _plan(out).services["flask"].environment["FLASK_TOKEN"] == "v1"
+    assert conftest.flask_env(out)["FLASK_TOKEN"] == "v1"
     assert out.get_container("flask-app").service_statuses["flask"] == ACTIVE
 
 

@@ -9,11 +9,12 @@ import yaml
 from ops import testing
 
 import charm
+from tests.unit import conftest
 from tests.unit.conftest import CHARM_ROOT
 
 
 def _env(out: testing.State) -> dict[str, str]:
-    return dict(out.get_container("flask-app").plan.services["flask"].environment)
+    return conftest.flask_env(out)
 
 
 def _generated(out: testing.State) -> testing.Secret:

@@ -8,6 +8,8 @@ import ops
 import pytest
 from ops import testing
 
+from tests.unit import conftest
+
 ACTIVE = ops.pebble.ServiceStatus.ACTIVE
 INACTIVE = ops.pebble.ServiceStatus.INACTIVE
 WORKER = {"override": "replace", "command": "celery -A app worker", "startup": "enabled"}
@@ -67,7 +69,7 @@ def test_workers_get_the_env_on_every_unit(ctx, state, workload, leader):
 
     services = _plan(out).services
     for name in ("celery-worker", "Mail-Worker"):
-        assert services[name].environment == services["flask"].environment
+        assert services[name].environment == conftest.flask_env(out)
         assert services[name].command == "celery -A app worker"
         assert out.get_container("flask-app").service_statuses[name] == ACTIVE
 
@@ -87,7 +89,7 @@ def test_scheduler_runs_on_the_leader(ctx, state, workload):
 
     scheduler = _plan(out).services["celery-scheduler"]
     assert scheduler.startup == "enabled"
-    assert scheduler.environment == _plan(out).services["flask"].environment
+    assert scheduler.environment == conftest.flask_env(out)
     assert out.get_container("flask-app").service_statuses["celery-scheduler"] == ACTIVE
 
 
@@ -177,7 +179,7 @@ def test_gunicorn_config_is_checked_by_the_rocks_gunicorn_before_use(ctx, state)
     assert check.user == "_daemon_"
     assert check.group == "_daemon_"
     assert check.working_dir == "/flask/app"
-    assert check.environment == _plan(out).services["flask"].environment
+    assert check.environment == conftest.flask_env(out)
 
 
 def test_failed_gunicorn_check_blocks_with_its_reason_and_applies_nothing(ctx, state, workload):
@@ -329,15 +331,89 @@ def test_a_webserver_only_change_with_the_app_stopped_starts_it(make_ctx, state,
     assert out.get_container("flask-app").service_statuses["flask"] == ACTIVE
 
 
-def test_an_env_change_replans_with_the_new_layer(make_ctx, state):
+def test_an_env_change_reaches_the_running_app_without_a_restart(
+    make_ctx, state, workload, pebble_calls
+):
     first = make_ctx()
-    running = first.run(first.on.config_changed(), state)
+    running = first.run(
+        first.on.config_changed(), dataclasses.replace(state, config={"token": "t1"})
+    )
+    plan_before = _plan(running).to_dict()
+    pebble_calls.clear()
     ctx = make_ctx()
 
     out = ctx.run(ctx.on.config_changed(), dataclasses.replace(running, config={"token": "t2"}))
 
-    assert _plan(out).services["flask"].environment["FLASK_TOKEN"] == "t2"
-    assert out.get_container("flask-app").service_statuses["flask"] == ACTIVE
+    assert out.unit_status == testing.ActiveStatus()
+    assert conftest.flask_env(out)["FLASK_TOKEN"] == "t2"
+    # The new environment is tried first: gunicorn's check imports the app with it.
+    (check,) = ctx.exec_history["flask-app"]
+    assert check.command[-1] == "--check-config"
+    assert check.environment["FLASK_TOKEN"] == "t2"
+    # Then the settings file, readable by the rock's user only, and SIGHUP: gunicorn's
+    # master rolls its workers over. Pebble's plan is untouched, nothing restarts.
+    pushes = [call for call in _calls(pebble_calls, "push") if call[1][0].startswith("/dev/shm")]
+    ((_, (path, _), options),) = pushes
+    assert path == "/dev/shm/flask-k8s/environment.json"
+    assert (options["permissions"], options["user"], options["group"]) == (
+        0o600,
+        "_daemon_",
+        "_daemon_",
+    )
+    assert [call[0] for call in pebble_calls][-2:] == ["push", "send_signal"]
+    assert [call[1] for call in _calls(pebble_calls, "send_signal")] == [("SIGHUP", "flask")]
+    for name in ("add_layer", "replan", "restart", "stop", "start"):
+        assert not _calls(pebble_calls, name), name
+    assert _plan(out).to_dict() == plan_before
+    assert "FLASK_TOKEN" not in str(plan_before)
+
+
+def test_an_env_change_restarts_workers_and_rolls_the_web_service(
+    make_ctx, state, workload, pebble_calls
+):
+    container = workload.container(services={"celery-worker": WORKER})
+    state = dataclasses.replace(state, containers={container}, config={"token": "t1"})
+    first = make_ctx()
+    running = first.run(first.on.config_changed(), state)
+    pebble_calls.clear()
+    ctx = make_ctx()
+
+    out = ctx.run(ctx.on.config_changed(), dataclasses.replace(running, config={"token": "t2"}))
+
+    assert _plan(out).services["celery-worker"].environment["FLASK_TOKEN"] == "t2"
+    assert _plan(out).services["celery-worker"].kill_delay == "30s"
+    # The replan restarts the worker, whose definition changed, and not the web service.
+    assert [call[0] for call in pebble_calls if call[0] != "push"][-3:] == [
+        "send_signal",
+        "add_layer",
+        "replan",
+    ]
+    assert conftest.flask_env(out)["FLASK_TOKEN"] == "t2"
+
+
+def test_a_failed_check_keeps_a_new_env_from_the_app(make_ctx, state, workload, pebble_calls):
+    first = make_ctx()
+    running = first.run(
+        first.on.config_changed(), dataclasses.replace(state, config={"token": "t1"})
+    )
+    pebble_calls.clear()
+    failing = testing.Exec(workload.gunicorn_prefix, return_code=1, stderr="KeyError: TOKEN\n")
+    container = workload.container(execs=[failing])
+    container = dataclasses.replace(
+        container,
+        layers=running.get_container("flask-app").layers,
+        service_statuses=running.get_container("flask-app").service_statuses,
+    )
+    ctx = make_ctx()
+
+    out = ctx.run(
+        ctx.on.config_changed(),
+        dataclasses.replace(running, containers={container}, config={"token": "t2"}),
+    )
+
+    assert out.unit_status == testing.BlockedStatus("gunicorn check failed: KeyError: TOKEN")
+    assert conftest.flask_env(out)["FLASK_TOKEN"] == "t1"
+    assert not _calls(pebble_calls, "send_signal")
 
 
 def test_reconcile_that_changes_nothing_touches_nothing(make_ctx, state, pebble_calls):

@@ -41,10 +41,41 @@ def test_rendered_config_is_python_with_the_fixed_settings():
     assert settings["statsd_host"] == "localhost:9125"
 
 
-def test_unset_tunables_are_left_to_gunicorn():
+def test_unset_timeouts_are_left_to_gunicorn():
     settings = _execute(gunicorn.render_config(config.WebserverConfig(), WORKLOAD))
 
-    assert not {"workers", "threads", "timeout", "keepalive"} & set(settings)
+    assert not {"timeout", "keepalive"} & set(settings)
+
+
+def test_unset_workers_and_threads_follow_the_container_where_gunicorn_loads_the_file():
+    from flask_k8s import gunicorn_master
+
+    settings = _execute(gunicorn.render_config(config.WebserverConfig(), WORKLOAD))
+
+    workers, threads, _ = gunicorn_master.sizing("sync")
+    assert (settings["workers"], settings["threads"]) == (workers, threads)
+    assert threads == gunicorn_master.DEFAULT_THREADS
+
+
+def test_gevent_keeps_its_own_concurrency_model():
+    webserver = config.WebserverConfig(worker_class="gevent")
+
+    settings = _execute(gunicorn.render_config(webserver, WORKLOAD, worker_class="gevent"))
+
+    assert "threads" not in settings
+    assert settings["workers"] >= 1
+
+
+def test_a_set_option_wins_over_the_computed_default():
+    webserver = config.WebserverConfig(threads=3)
+
+    settings = _execute(gunicorn.render_config(webserver, WORKLOAD))
+
+    assert settings["threads"] == 3
+    assert (
+        settings["workers"]
+        == _execute(gunicorn.render_config(config.WebserverConfig(), WORKLOAD))["workers"]
+    )
 
 
 def test_set_tunables_are_written():
@@ -105,6 +136,9 @@ def test_a_hostile_string_cannot_inject_code(flags):
         "post_worker_init",
         "on_starting",
         "on_reload",
+        "when_ready",
+        "workers",
+        "threads",
     }
     if flags.get("tracing"):
         expected |= {"access_log_format", "post_fork", "worker_exit"}
@@ -332,6 +366,12 @@ class FakeLog:
         self.setups.append(cfg)
 
 
+def _hook_lines(server: types.SimpleNamespace) -> list[tuple[str, str]]:
+    """What the tracing and logging hooks logged: the sizing and rolling-reload lines aside."""
+    lines = server.log.lines
+    return [line for line in lines if not line[1].startswith(("workers:", "rolling reload"))]
+
+
 def _server_and_worker() -> tuple[types.SimpleNamespace, types.SimpleNamespace]:
     log = FakeLog()
     server = types.SimpleNamespace(log=log, cfg=object())
@@ -441,7 +481,7 @@ def test_each_worker_sends_its_spans_over_otlp_http_with_the_charms_resource(
     hooks["worker_exit"](server, worker)
 
     assert isinstance(provider, sdk_trace.TracerProvider)
-    assert server.log.lines == []
+    assert _hook_lines(server) == []
     ((path, content_type, message),) = otlp_receiver.requests
     assert path == "/v1/traces"
     assert content_type == "application/x-protobuf"
@@ -461,7 +501,7 @@ def test_without_the_sdk_tracing_is_off_with_one_log_line(no_opentelemetry):
     hooks["post_fork"](server, worker)
     hooks["worker_exit"](server, worker)
 
-    ((level, line),) = server.log.lines
+    ((level, line),) = _hook_lines(server)
     assert level == "warning"
     assert line.startswith("tracing is off: the OpenTelemetry SDK is not installed")
     assert "opentelemetry-sdk, opentelemetry-exporter-otlp-proto-http" in line
@@ -476,7 +516,7 @@ def test_a_reload_looks_for_the_sdk_again_and_reapplies_the_logging(no_opentelem
 
     assert server.log.cfg is server.cfg
     assert server.log.setups == [server.cfg]
-    assert [level for level, _ in server.log.lines] == ["warning"]
+    assert [level for level, _ in _hook_lines(server)] == ["warning"]
 
 
 def test_worker_exit_in_the_master_has_nothing_to_flush(installed_providers):
@@ -488,7 +528,7 @@ def test_worker_exit_in_the_master_has_nothing_to_flush(installed_providers):
     hooks["worker_exit"](server, worker)
 
     assert installed_providers == []
-    assert server.log.lines == []
+    assert _hook_lines(server) == []
 
 
 def test_a_failing_tracing_setup_leaves_the_worker_serving(installed_providers):
@@ -505,7 +545,9 @@ def test_a_failing_tracing_setup_leaves_the_worker_serving(installed_providers):
     hooks["worker_exit"](server, worker)
 
     assert installed_providers == []
-    assert server.log.lines == [("exception", "tracing is off in worker 4242: its setup failed")]
+    assert _hook_lines(server) == [
+        ("exception", "tracing is off in worker 4242: its setup failed")
+    ]
 
 
 def test_a_failing_logging_setup_on_reload_keeps_the_master_running():
@@ -519,7 +561,7 @@ def test_a_failing_logging_setup_on_reload_keeps_the_master_running():
 
     hooks["on_reload"](server)
 
-    assert server.log.lines == [("exception", "could not apply the new logging settings")]
+    assert _hook_lines(server) == [("exception", "could not apply the new logging settings")]
 
 
 # JSON logs: the formatter on records as gunicorn and the app make them.
@@ -815,9 +857,12 @@ def test_a_reload_switches_gunicorns_real_logger_to_json(tmp_path):
 
     workload = spec.WorkloadSpec(app_dir=str(tmp_path), statsd_host="127.0.0.1:9")
     paths = []
-    for name, flags in (("text", {}), ("json", {"json_logging": True})):
+    for name, json_logging in (("text", False), ("json", True)):
         path = tmp_path / f"{name}.conf.py"
-        path.write_text(gunicorn.render_config(config.WebserverConfig(), workload, **flags))
+        text = gunicorn.render_config(
+            config.WebserverConfig(), workload, json_logging=json_logging
+        )
+        path.write_text(text)
         paths.append(str(path))
 
     result = subprocess.run(
@@ -829,7 +874,8 @@ def test_a_reload_switches_gunicorns_real_logger_to_json(tmp_path):
     )
 
     assert result.returncode == 0, result.stderr
-    lines = [line for line in result.stdout.splitlines() if "statsd" not in line]
+    others = ("statsd", "workers:", "rolling reload")
+    lines = [line for line in result.stdout.splitlines() if not any(o in line for o in others)]
     assert lines[0].endswith("[INFO] before the reload")
     after, access = (json.loads(line) for line in lines[1:])
     assert after["body"] == "after the reload"

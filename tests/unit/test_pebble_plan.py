@@ -34,18 +34,32 @@ def _layer(runs_scheduler: bool = True, worker_class: str | None = None) -> dict
     )
 
 
-def test_flask_is_replaced_with_the_env_and_keeps_the_rocks_definition():
+def test_flask_keeps_the_rocks_definition_without_the_env():
+    # gunicorn's master reads the env from the settings file: a new env is no new definition.
     flask = _layer()["services"]["flask"]
 
-    assert flask == {**FLASK, "environment": ENV, "on-check-failure": {"flask-alive": "restart"}}
+    assert flask == {**FLASK, "on-check-failure": {"flask-alive": "restart"}}
 
 
-def test_workers_get_the_env():
+def test_workers_get_the_env_and_time_to_finish_their_job():
     worker = _layer()["services"]["celery-worker"]
 
     assert worker["environment"] == ENV
     assert worker["override"] == "replace"
     assert worker["command"] == "celery worker"
+    assert worker["kill-delay"] == "30s"
+
+
+def test_a_rocks_own_kill_delay_is_kept():
+    layer = pebble_plan.build_layer(
+        {**ROCK, "slow-worker": {"command": "work", "kill-delay": "2m"}},
+        ENV,
+        config.WebserverConfig(),
+        True,
+        spec.FLASK,
+    )
+
+    assert layer["services"]["slow-worker"]["kill-delay"] == "2m"
 
 
 def test_scheduler_is_enabled_with_the_env_where_it_runs():
@@ -72,7 +86,7 @@ def test_exporter_and_other_services_are_left_to_the_rock():
 def test_the_env_is_copied_not_shared():
     layer = _layer()
 
-    layer["services"]["flask"]["environment"]["EXTRA"] = "1"
+    layer["services"]["beat-scheduler"]["environment"]["EXTRA"] = "1"
 
     assert "EXTRA" not in layer["services"]["celery-worker"]["environment"]
     assert "EXTRA" not in ENV
@@ -130,7 +144,8 @@ def test_another_spec_manages_its_own_service_name():
         spec.WorkloadSpec(service="web"),
     )
 
-    assert layer["services"]["web"]["environment"] == ENV
+    assert layer["services"]["web"]["on-check-failure"] == {"flask-alive": "restart"}
+    assert "environment" not in layer["services"]["web"]
 
 
 def test_layer_checks_liveness_readiness_and_the_exporter():

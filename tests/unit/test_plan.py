@@ -1,5 +1,7 @@
 """The whole desired workload, computed from a CharmState and the rock's facts."""
 
+import hashlib
+import json
 import typing
 
 from flask_k8s import config, plan, spec, state
@@ -30,12 +32,26 @@ def _build(charm_state: state.CharmState, app_files: frozenset[str] = frozenset(
     return plan.build(charm_state, plan.RockFacts(ROCK_SERVICES, app_files), WORKLOAD)
 
 
-def test_plan_puts_the_environment_on_the_flask_service():
+def test_plan_puts_the_environment_in_the_settings_file_not_the_flask_service():
     desired = _build(_state())
 
     assert desired.environment["FLASK_SECRET_KEY"] == "the-key"
-    assert desired.services["flask"]["environment"] == desired.environment
+    settings = json.loads(desired.settings)
+    assert settings["environment"] == desired.environment
+    assert "environment" not in desired.services["flask"]
     assert desired.layer["services"] is desired.services
+
+
+def test_the_settings_file_changes_with_the_gunicorn_config():
+    one = _build(_state(webserver=config.WebserverConfig(timeout=30)))
+    two = _build(_state(webserver=config.WebserverConfig(timeout=31)))
+
+    assert one.environment == two.environment
+    assert one.settings != two.settings
+    assert (
+        json.loads(one.settings)["config"]
+        == hashlib.sha256(one.gunicorn_config.encode()).hexdigest()
+    )
 
 
 def test_plan_checks_a_candidate_config_with_the_rocks_gunicorn():
@@ -72,7 +88,9 @@ def test_gevent_adds_an_import_check_with_the_rocks_python():
 def test_plan_renders_the_gunicorn_config_from_the_webserver_options():
     desired = _build(_state(webserver=config.WebserverConfig(workers=9)))
 
-    assert "workers = 9" in desired.gunicorn_config.splitlines()
+    assert "_WORKERS, _THREADS, _SIZED_FOR = _master.sizing(*('sync', 9, None))" in (
+        desired.gunicorn_config.splitlines()
+    )
 
 
 def test_plan_has_a_migration_only_when_the_rock_has_a_script():

@@ -11,6 +11,7 @@ import yaml
 from ops import testing
 
 import charm
+from tests.unit import conftest
 from tests.unit.conftest import CHARM_ROOT
 
 ACTIVE = ops.pebble.ServiceStatus.ACTIVE
@@ -72,7 +73,7 @@ def test_a_required_integration_not_ready_yet_counts_as_missing(state):
     )
 
     assert out.unit_status == testing.BlockedStatus("missing integrations: postgresql")
-    assert out.get_container("flask-app").plan.services["flask"].environment == {}
+    assert conftest.flask_env(out) == {}
 
 
 def test_missing_config_and_missing_integrations_are_named_together(make_ctx, state):
@@ -100,7 +101,7 @@ def test_a_required_integration_ready_lets_the_app_run(state):
     )
 
     assert out.unit_status == testing.ActiveStatus()
-    env = out.get_container("flask-app").plan.services["flask"].environment
+    env = conftest.flask_env(out)
     assert env["POSTGRESQL_DB_HOSTNAME"] == "db"
 
 
@@ -128,14 +129,11 @@ def test_an_optional_integration_going_away_removes_its_variables(ctx, state, wo
         state, relations={*state.relations, rel}, secrets={*state.secrets, user}
     )
     related = ctx.run(ctx.on.relation_changed(rel, remote_unit=0), state)
-    assert (
-        "POSTGRESQL_DB_HOSTNAME"
-        in related.get_container("flask-app").plan.services["flask"].environment
-    )
+    assert "POSTGRESQL_DB_HOSTNAME" in conftest.flask_env(related)
 
     out = ctx.run(ctx.on.relation_broken(related.get_relation(rel.id)), related)
 
-    env = out.get_container("flask-app").plan.services["flask"].environment
+    env = conftest.flask_env(out)
     assert not any(name.startswith("POSTGRESQL_") for name in env)
     assert out.unit_status == testing.ActiveStatus()
 

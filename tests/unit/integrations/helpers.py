@@ -10,6 +10,7 @@ import typing
 from ops import testing
 
 from flask_k8s.integrations import relation
+from tests.unit import conftest
 
 
 def reader(
@@ -26,8 +27,8 @@ def reader(
 
 
 def flask_env(out: testing.State) -> dict[str, str]:
-    """The environment the charm gave the flask service."""
-    return dict(out.get_container("flask-app").plan.services["flask"].environment)
+    """The environment the charm gave the app: its settings file (empty without one)."""
+    return conftest.flask_env(out)
 
 
 class Answer(typing.Protocol):

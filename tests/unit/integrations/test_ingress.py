@@ -10,6 +10,7 @@ import pytest
 from ops import testing
 
 from flask_k8s.integrations import ingress, relation
+from tests.unit import conftest
 
 CONTEXT = relation.Context(
     endpoint="ingress",
@@ -107,7 +108,7 @@ def test_ingress_through_the_charm_sets_the_base_url_and_revoking_it_restores_it
 
     out = ctx.run(ctx.on.relation_changed(rel, remote_unit=0), state)
 
-    env = out.get_container("flask-app").plan.services["flask"].environment
+    env = conftest.flask_env(out)
     assert env["FLASK_BASE_URL"] == "https://app.example.com/prod"
     assert env["FORWARDED_ALLOW_IPS"] == "10.1.0.2"
     related = out.get_relation(rel.id)
@@ -117,7 +118,7 @@ def test_ingress_through_the_charm_sets_the_base_url_and_revoking_it_restores_it
 
     revoked = ctx.run(ctx.on.relation_broken(related), out)
 
-    env = revoked.get_container("flask-app").plan.services["flask"].environment
+    env = conftest.flask_env(revoked)
     assert env["FLASK_BASE_URL"] == "http://flask-k8s.test-model:8000"
     assert "FORWARDED_ALLOW_IPS" not in env
 

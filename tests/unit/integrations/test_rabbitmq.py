@@ -6,6 +6,7 @@ import pytest
 from ops import testing
 
 from flask_k8s.integrations import rabbitmq, relation
+from tests.unit import conftest
 from tests.unit.integrations.providers import rabbitmq as provider
 
 CONTEXT = relation.Context(
@@ -114,7 +115,7 @@ def test_an_unusable_answer_is_invalid(app, message):
 
 
 def _env_of(out: testing.State) -> dict[str, str]:
-    return dict(out.get_container("flask-app").plan.services["flask"].environment)
+    return conftest.flask_env(out)
 
 
 def _related(state, app, units=None) -> tuple[testing.State, testing.Relation]:

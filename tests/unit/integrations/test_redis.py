@@ -7,6 +7,7 @@ import pytest
 from ops import testing
 
 from flask_k8s.integrations import redis, relation
+from tests.unit import conftest
 from tests.unit.integrations.providers import redis as provider
 
 CONTEXT = relation.Context(
@@ -115,7 +116,7 @@ def test_junk_in_the_bags_is_invalid(app, unit):
 
 
 def _env_of(out: testing.State) -> dict[str, str]:
-    return dict(out.get_container("flask-app").plan.services["flask"].environment)
+    return conftest.flask_env(out)
 
 
 def _related(state, app, units) -> tuple[testing.State, testing.Relation]:

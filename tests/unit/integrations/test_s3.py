@@ -7,6 +7,7 @@ import pytest
 from ops import testing
 
 from flask_k8s.integrations import relation, s3
+from tests.unit import conftest
 from tests.unit.integrations.providers import s3 as provider
 
 CONTEXT = relation.Context(
@@ -157,7 +158,7 @@ def test_an_unusable_answer_is_invalid(change, message):
 
 
 def _env_of(out: testing.State) -> dict[str, str]:
-    return dict(out.get_container("flask-app").plan.services["flask"].environment)
+    return conftest.flask_env(out)
 
 
 def _related(state, app, secrets=()) -> tuple[testing.State, testing.Relation]:

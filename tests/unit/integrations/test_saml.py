@@ -6,6 +6,7 @@ import pytest
 from ops import testing
 
 from flask_k8s.integrations import relation, saml
+from tests.unit import conftest
 from tests.unit.integrations.providers import saml as provider
 
 CONTEXT = relation.Context(
@@ -145,7 +146,7 @@ def test_the_flask_service_gets_the_variables(ctx, state):
 
     out = ctx.run(ctx.on.relation_changed(rel), state)
 
-    env = out.get_container("flask-app").plan.services["flask"].environment
+    env = conftest.flask_env(out)
     assert out.unit_status == testing.ActiveStatus()
     assert env["SAML_SIGNING_CERTIFICATE"] == "MIICcertOne"
     assert out.get_relation(rel.id).local_app_data == {}
@@ -188,7 +189,7 @@ def _through_the_charm(ctx, state, **answer) -> tuple[dict[str, str], testing.St
 def test_protocol_with_the_provider_model(ctx, state):
     request, out = _through_the_charm(ctx, state)
 
-    env = out.get_container("flask-app").plan.services["flask"].environment
+    env = conftest.flask_env(out)
     assert request == {}
     assert env["SAML_ENTITY_ID"] == f"{provider.IDP}/saml"
     assert env["SAML_METADATA_URL"] == f"{provider.IDP}/saml/metadata"
@@ -200,7 +201,7 @@ def test_protocol_with_the_provider_model(ctx, state):
 def test_protocol_with_a_post_binding_provider_model(ctx, state):
     _, out = _through_the_charm(ctx, state, services=provider.POST_ONLY)
 
-    env = out.get_container("flask-app").plan.services["flask"].environment
+    env = conftest.flask_env(out)
     assert out.unit_status == testing.ActiveStatus()
     assert env["SAML_ENTITY_ID"] == f"{provider.IDP}/saml"
     assert env["SAML_METADATA_URL"] == f"{provider.IDP}/saml/metadata"

@@ -9,6 +9,7 @@ import pytest
 from ops import testing
 
 from flask_k8s.integrations import relation, tracing
+from tests.unit import conftest
 
 CONTEXT = relation.Context(
     endpoint="tracing",
@@ -94,7 +95,7 @@ def test_tracing_reaches_the_app_through_the_charm(ctx, state):
         dataclasses.replace(created, relations={*state.relations, answered}),
     )
 
-    env = out.get_container("flask-app").plan.services["flask"].environment
+    env = conftest.flask_env(out)
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://tempo.cos.svc:4318"
     assert env["OTEL_SERVICE_NAME"] == "flask-k8s"
     assert "juju_model=test-model" in env["OTEL_RESOURCE_ATTRIBUTES"]

@@ -7,6 +7,7 @@ import pytest
 from ops import testing
 
 from flask_k8s.integrations import relation, valkey
+from tests.unit import conftest
 from tests.unit.integrations.providers import valkey as provider
 
 CONTEXT = relation.Context(
@@ -176,7 +177,7 @@ def test_a_secret_with_no_content_is_invalid():
 
 
 def _env_of(out: testing.State) -> dict[str, str]:
-    return dict(out.get_container("flask-app").plan.services["flask"].environment)
+    return conftest.flask_env(out)
 
 
 def _related(state, app, secrets=()) -> tuple[testing.State, testing.Relation]:
