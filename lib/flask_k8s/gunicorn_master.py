@@ -358,9 +358,9 @@ def _closing_when_draining(app):
     # The outermost wrapper: start_response is still gunicorn's, bound to its Response.
     def closing_when_draining(environ, start_response):
         if _DRAINING:
-            response = getattr(start_response, "__self__", None)
-            if hasattr(response, "force_close"):
-                response.force_close()
+            force_close = getattr(getattr(start_response, "__self__", None), "force_close", None)
+            if force_close is not None:
+                force_close()
         return app(environ, start_response)
 
     return closing_when_draining
