@@ -574,3 +574,26 @@ def test_a_worker_class_change_alone_is_checked_before_use(make_ctx, state, work
     assert check.command[check.command.index("-k") + 1] == "gevent"
     assert out.unit_status == testing.BlockedStatus("gunicorn check failed: bad worker")
     assert _plan(out).services["flask"].command == workload.flask_command
+
+
+def test_no_secret_is_written_through_a_symlink_in_dev_shm(ctx, state, workload, tmp_path):
+    # /dev/shm is writable by the app's user: it could point the settings directory elsewhere.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (workload.shm_dir / "flask-k8s").symlink_to(elsewhere)
+
+    out = ctx.run(ctx.on.config_changed(), dataclasses.replace(state, config={"token": "t1"}))
+
+    assert out.unit_status == testing.BlockedStatus(
+        "/dev/shm/flask-k8s is not a directory Pebble made; remove it in the flask-app container"
+    )
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_the_settings_directory_is_made_by_pebble(ctx, state, workload):
+    out = ctx.run(ctx.on.config_changed(), state)
+
+    assert out.unit_status == testing.ActiveStatus()
+    assert (workload.shm_dir / "flask-k8s").is_dir()
+    assert not (workload.shm_dir / "flask-k8s").is_symlink()
+    assert (workload.shm_dir / "flask-k8s" / "environment.json").stat().st_mode & 0o777 == 0o600
