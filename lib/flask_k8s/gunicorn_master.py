@@ -112,6 +112,18 @@ def apply_settings(server, path):
     return len(environment)
 
 
+# gunicorn settings whose default gunicorn reads from the environment once, when it is
+# imported: before the settings file is applied, and never again on a reload. The ingress
+# integration sets FORWARDED_ALLOW_IPS.
+ENVIRONMENT_DEFAULTS = {"forwarded_allow_ips": ("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")}
+
+
+def follow_environment(cfg):
+    """Give ``cfg`` the values the app's settings imply for those settings."""
+    for name, (variable, default) in ENVIRONMENT_DEFAULTS.items():
+        cfg.set(name, os.environ.get(variable, default))
+
+
 # --- sizing ---------------------------------------------------------------------------------
 
 # What a default worker count assumes a worker and the master need: the count stays within

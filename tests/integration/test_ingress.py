@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 
 import pytest
@@ -54,3 +55,17 @@ def test_forwarded_headers_from_anyone_else_are_ignored(behind):
     behind("10.9.9.9")
 
     assert external_url() == "http://app.example.com/"
+
+
+def test_a_new_ingress_address_is_trusted_after_a_rolling_reload(behind):
+    # gunicorn reads FORWARDED_ALLOW_IPS once, when it is imported: the master sets it anew
+    # from the settings on every reload.
+    behind("10.9.9.9")
+    assert external_url() == "http://app.example.com/"
+
+    behind("127.0.0.1")
+
+    deadline = time.monotonic() + 30
+    while external_url() != "https://app.example.com/prod-flask-k8s/":
+        assert time.monotonic() < deadline, "the new ingress address is not trusted"
+        time.sleep(0.2)

@@ -142,8 +142,11 @@ def test_gunicorn_only_change_reloads_it_without_a_restart(flask_workload):
 
     wait_until(reloaded, "gunicorn to reload")
     assert get_json("/process")["master_pid"] == before["master_pid"]
-    wait_until(lambda: len(worker_pids(3)) == 3, "three workers to answer")
-    assert before["pid"] not in worker_pids(3)
+    # The old worker serves until the new ones have loaded the app, then leaves.
+    wait_until(
+        lambda: before["pid"] not in (pids := worker_pids(3)) and len(pids) == 3,
+        "three new workers to answer",
+    )
     # The environment did not change, so the migration did not run again.
     assert MIGRATIONS_LOG.read_text() == runs
 
@@ -152,13 +155,16 @@ def test_gunicorn_check_failure_blocks_with_its_reason_and_keeps_serving(
     flask_workload, app_files
 ):
     assert flask_workload.reconcile(token="t") == "active"
+    config_before = pathlib.Path(spec.FLASK.gunicorn_config_path).read_text()
+    settings_before = pathlib.Path(spec.FLASK.settings_file).read_text()
     (app_files / "app.py").write_text("import flask\nraise RuntimeError('no database URL')\n")
 
-    status = flask_workload.reconcile(token="t", **{"webserver-workers": 2})
+    status = flask_workload.reconcile(token="t2", **{"webserver-workers": 2})
 
     assert status == "blocked: gunicorn check failed: RuntimeError: no database URL"
     assert get_json("/token") == {"token": "t"}
-    assert "workers" not in pathlib.Path(spec.FLASK.gunicorn_config_path).read_text()
+    assert pathlib.Path(spec.FLASK.gunicorn_config_path).read_text() == config_before
+    assert pathlib.Path(spec.FLASK.settings_file).read_text() == settings_before
 
 
 def test_gevent_without_gevent_in_the_rock_is_blocked(flask_workload):
