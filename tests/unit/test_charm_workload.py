@@ -597,3 +597,15 @@ def test_the_settings_directory_is_made_by_pebble(ctx, state, workload):
     assert (workload.shm_dir / "flask-k8s").is_dir()
     assert not (workload.shm_dir / "flask-k8s").is_symlink()
     assert (workload.shm_dir / "flask-k8s" / "environment.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_container_without_dev_shm_gets_the_settings_directory_made(ctx, state, workload):
+    container = workload.container()
+    mounts = {name: mount for name, mount in container.mounts.items() if name != "shm"}
+    container = dataclasses.replace(container, mounts=mounts)
+
+    out = ctx.run(ctx.on.config_changed(), dataclasses.replace(state, containers={container}))
+
+    assert out.unit_status == testing.ActiveStatus()
+    root = out.get_container("flask-app").get_filesystem(ctx)
+    assert (root / "dev/shm/flask-k8s/environment.json").exists()
