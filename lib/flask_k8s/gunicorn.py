@@ -174,7 +174,7 @@ def post_worker_init(worker):
 
 def _load_settings(server):
     count = _master.apply_settings(server, _SETTINGS_FILE)
-    _master.follow_environment(server.cfg)
+    _master.follow_environment(server)
     server.log.info(
         "workers: %s, %s threads each, for %s; %s",
         _WORKERS,

@@ -74,10 +74,22 @@ def read_settings(path):
         return None, None
     environment = data.get("environment") if isinstance(data, dict) else None
     if not isinstance(environment, dict) or not all(
-        isinstance(key, str) and isinstance(value, str) for key, value in environment.items()
+        _is_variable(key, value) for key, value in environment.items()
     ):
         raise ValueError(f"{path} holds no environment")
     return environment, identity
+
+
+def _is_variable(key, value):
+    """Whether the OS takes this as an environment variable (os.environ raises otherwise)."""
+    return (
+        isinstance(key, str)
+        and isinstance(value, str)
+        and key != ""
+        and "=" not in key
+        and "\0" not in key
+        and "\0" not in value
+    )
 
 
 def apply_settings(server, path):
@@ -118,10 +130,17 @@ def apply_settings(server, path):
 ENVIRONMENT_DEFAULTS = {"forwarded_allow_ips": ("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")}
 
 
-def follow_environment(cfg):
-    """Give ``cfg`` the values the app's settings imply for those settings."""
+def follow_environment(server):
+    """Give the master's config the values the app's settings imply for those settings.
+
+    A value gunicorn refuses is logged and the setting left as it was: raising here would
+    stop the master.
+    """
     for name, (variable, default) in ENVIRONMENT_DEFAULTS.items():
-        cfg.set(name, os.environ.get(variable, default))
+        try:
+            server.cfg.set(name, os.environ.get(variable, default))
+        except Exception as error:  # gunicorn's validators raise anything
+            server.log.error("%s is unchanged: gunicorn refuses %s: %s", name, variable, error)
 
 
 # --- sizing ---------------------------------------------------------------------------------
@@ -275,6 +294,9 @@ READY_SIGNAL = signal.SIGURG
 # A draining worker gets SIGTERM this long after its keep-alive timeout: by then each of its
 # kept-alive connections has had its last answer or timed out as it would anyway.
 DRAIN_MARGIN = 1.0
+# How long a new settings file may wait for the SIGHUP that follows it before the master
+# reloads on its own (a hook cut short between the two).
+WATCH_GRACE = 2.0
 # What this code needs from gunicorn's Arbiter; without one, SIGHUP stays gunicorn's own.
 _ARBITER_NEEDS = (
     "WORKERS",
@@ -307,6 +329,8 @@ class _Roll:
         # Old workers told to drain (pid: since when), and those sent SIGTERM since.
         self.draining = {}
         self.stopping = set()
+        # When the master first saw a settings file no SIGHUP has come for yet.
+        self.unsignalled_since = None
 
 
 # The pipe's write end, for the workers forked with this config.
@@ -401,11 +425,20 @@ def _manage_workers(server, roll):
     if roll.reloading:
         return
     state = getattr(server, "_flask_k8s_settings", None)
-    if state is not None and file_identity(state["path"]) != state["seen"]:
-        server.log.info("rolling reload: the settings file changed")
+    changed = state is not None and file_identity(state["path"]) != state["seen"]
+    if not changed:
+        roll.unsignalled_since = None
+    elif roll.unsignalled_since is None:
+        # The charm's SIGHUP follows the file: give it time to arrive (gunicorn 23 runs this
+        # before it handles a signal that woke it), so one change is one reload.
+        roll.unsignalled_since = time.monotonic()
+    elif time.monotonic() - roll.unsignalled_since >= WATCH_GRACE:
+        server.log.info("rolling reload: the settings file changed, with no SIGHUP")
+        roll.unsignalled_since = None
         rolling_reload(server, roll)
-    else:
-        advance(server, roll)
+        roll.manage_workers()
+        return
+    advance(server, roll)
     roll.manage_workers()
 
 
@@ -440,6 +473,12 @@ def advance(server, roll):
         for pid, worker in workers.items()
         if worker.age <= roll.boundary and pid not in roll.draining and pid not in roll.stopping
     )
+    # An old worker still loading the app (forked by a reload this one replaces) serves
+    # nothing yet and has no drain handler: it goes at once.
+    for _, pid in [item for item in old if item[1] not in roll.ready]:
+        old.remove((workers[pid].age, pid))
+        roll.stopping.add(pid)
+        server.kill_worker(pid, signal.SIGTERM)
     new = [pid for pid, worker in workers.items() if worker.age > roll.boundary]
     ready = [pid for pid in new if pid in roll.ready]
     while old and len(old) + len(ready) > roll.target:

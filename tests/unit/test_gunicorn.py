@@ -374,7 +374,9 @@ def _hook_lines(server: types.SimpleNamespace) -> list[tuple[str, str]]:
 
 def _server_and_worker() -> tuple[types.SimpleNamespace, types.SimpleNamespace]:
     log = FakeLog()
-    server = types.SimpleNamespace(log=log, cfg=object())
+    settings: dict[str, object] = {}
+    cfg = types.SimpleNamespace(settings=settings, set=settings.__setitem__)
+    server = types.SimpleNamespace(log=log, cfg=cfg)
     worker = types.SimpleNamespace(log=log, pid=4242)
     return server, worker
 
