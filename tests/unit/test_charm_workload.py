@@ -398,12 +398,7 @@ def test_a_failed_check_keeps_a_new_env_from_the_app(make_ctx, state, workload, 
     )
     pebble_calls.clear()
     failing = testing.Exec(workload.gunicorn_prefix, return_code=1, stderr="KeyError: TOKEN\n")
-    container = workload.container(execs=[failing])
-    container = dataclasses.replace(
-        container,
-        layers=running.get_container("flask-app").layers,
-        service_statuses=running.get_container("flask-app").service_statuses,
-    )
+    container = dataclasses.replace(running.get_container("flask-app"), execs=frozenset({failing}))
     ctx = make_ctx()
 
     out = ctx.run(

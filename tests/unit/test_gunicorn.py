@@ -6,6 +6,7 @@ import types
 import pytest
 
 from flask_k8s import config, gunicorn, spec, status
+from tests.unit import fake_gunicorn
 
 WORKLOAD = spec.WorkloadSpec()
 ROCK_COMMAND = "/bin/python3 -m gunicorn -c /flask/gunicorn.conf.py 'app:app' -k [ sync ]"
@@ -342,28 +343,7 @@ def test_a_prefix_from_anyone_else_or_not_a_path_is_ignored(trusted, environ):
 # Tracing: the SDK set up by the hooks, as gunicorn calls them.
 
 
-class FakeLog:
-    """gunicorn's logger as the hooks use it, recording each line."""
-
-    def __init__(self) -> None:
-        self.lines: list[tuple[str, str]] = []
-        self.setups: list[object] = []
-        self.cfg: object = None
-
-    def _record(self, level: str, message: str, *args: object) -> None:
-        self.lines.append((level, message % args if args else message))
-
-    def info(self, message: str, *args: object) -> None:
-        self._record("info", message, *args)
-
-    def warning(self, message: str, *args: object) -> None:
-        self._record("warning", message, *args)
-
-    def exception(self, message: str, *args: object) -> None:
-        self._record("exception", message, *args)
-
-    def setup(self, cfg: object) -> None:
-        self.setups.append(cfg)
+FakeLog = fake_gunicorn.FakeLog
 
 
 def _hook_lines(server: types.SimpleNamespace) -> list[tuple[str, str]]:

@@ -31,6 +31,7 @@ import typing
 import pytest
 
 from flask_k8s import config, gunicorn, gunicorn_master, spec
+from tests.unit import fake_gunicorn
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "bench"))
 import loadgen
@@ -357,27 +358,7 @@ def test_why_names_the_cpus_and_the_memory(tmp_path, quota, memory_bytes, why):
 # --- The settings file ----------------------------------------------------------------------
 
 
-class FakeLog:
-    """gunicorn's logger as gunicorn_master uses it: every call recorded."""
-
-    def __init__(self) -> None:
-        self.lines: list[tuple[str, str]] = []
-
-    def _record(self, level: str, message: str, *args: object) -> None:
-        self.lines.append((level, message % args if args else message))
-
-    def info(self, message: str, *args: object) -> None:
-        self._record("info", message, *args)
-
-    def warning(self, message: str, *args: object) -> None:
-        self._record("warning", message, *args)
-
-    def error(self, message: str, *args: object) -> None:
-        self._record("error", message, *args)
-
-    def levels(self, level: str) -> list[str]:
-        return [message for got, message in self.lines if got == level]
-
+FakeLog = fake_gunicorn.FakeLog
 
 NAMES = ("FLASK_K8S_TEST_A", "FLASK_K8S_TEST_B", "FLASK_K8S_TEST_SHADOW")
 A, B, SHADOW = NAMES
