@@ -11,6 +11,8 @@ The package is split by concern; ``charm.FlaskCharm`` ties them into one reconci
 - ``state``: everything read from Juju, as one immutable ``CharmState``.
 - ``environment``: the app's environment variables, computed from the state.
 - ``gunicorn``, ``pebble_plan``, ``migrations``: what the workload should look like.
+- ``gunicorn_master``: runs inside gunicorn's master (its source is copied into the config):
+  the app's settings file, the default sizing, rolling reloads.
 - ``plan``: all of the above as one ``WorkloadPlan``, computed without any ops call.
 - ``workload``: the only module that talks to Pebble; applies a plan idempotently.
 - ``integrations``: one pure requirer module per interface (databases, caches, S3, SAML,
