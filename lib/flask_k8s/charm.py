@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 
 import ops
 
-from . import observability, paas_config, proxy, relations, secrets, spec, state, status, workload
+from . import (
+    migrations,
+    observability,
+    paas_config,
+    proxy,
+    relations,
+    secrets,
+    spec,
+    state,
+    status,
+    workload,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +73,11 @@ class FlaskCharm(ops.CharmBase):
             framework.observe(on[name].relation_joined, self._on_event)
             framework.observe(on[name].relation_changed, self._on_event)
         framework.observe(on.secret_remove, self._on_secret_remove)
-        # A charm built on the library may leave the action out of its metadata.
+        # A charm built on the library may leave the actions out of its metadata.
         if "rotate-secret-key" in self.meta.actions:
             framework.observe(on.rotate_secret_key_action, self._on_rotate_secret_key)
+        if "migrate" in self.meta.actions:
+            framework.observe(on.migrate_action, self._on_migrate)
 
     def _on_event(self, _: ops.EventBase) -> None:
         self.reconcile()
@@ -103,6 +117,7 @@ class FlaskCharm(ops.CharmBase):
             charm_state,
             workload_spec,
             lambda: self._set_status(ops.MaintenanceStatus("applying the new settings")),
+            self._migration_gate(),
         )
         self.unit.set_ports(workload_spec.port)
         try:
@@ -116,6 +131,50 @@ class FlaskCharm(ops.CharmBase):
             self._set_status(ops.WaitingStatus(f"waiting for integrations: {names}"))
         else:
             self._set_status(ops.ActiveStatus())
+
+    def _migration_gate(self) -> workload.MigrationGate | None:
+        """The leader runs migrations and records them for the others in the peer relation."""
+        peers = self.model.get_relation(self.workload_spec.peer_relation)
+        if peers is None:
+            return None  # No other unit to tell: this one runs its migration itself.
+        data = peers.data[self.app]
+
+        def save(record: migrations.Record) -> None:
+            data[migrations.RECORD_FIELD] = record.to_json()
+
+        return workload.MigrationGate(
+            is_leader=self.unit.is_leader(),
+            record=migrations.Record.from_json(data.get(migrations.RECORD_FIELD)),
+            now=time.time(),
+            save=save,
+        )
+
+    def _on_migrate(self, event: ops.ActionEvent) -> None:
+        if not self.unit.is_leader():
+            event.fail(
+                f"only the leader runs the migration: juju run {self.app.name}/leader migrate"
+            )
+            return
+        workload_spec = self.workload_spec
+        gate = self._migration_gate()
+        if gate is None:
+            event.fail("the secret-storage peer relation does not exist yet; try again shortly")
+            return
+        container = self.unit.get_container(workload_spec.container)
+        try:
+            paas = paas_config.load(self.charm_dir)
+            external_url = relations.external_url(self, workload_spec)
+            charm_state = state.from_charm(self, workload_spec, external_url, paas, self.redactor)
+            run = workload.migrate_now(container, charm_state, workload_spec, gate)
+        except status.StatusError as error:
+            event.fail(self.redactor.backstop(f"no migration ran: {error.message}"))
+            return
+        lines = run.output.rstrip().splitlines()[-20:]
+        results = {"exit-code": run.exit_code if run.exit_code is not None else -1}
+        event.set_results({**results, "output": self.redactor.backstop("\n".join(lines))})
+        if run.reason is not None:
+            event.fail(self.redactor.backstop(f"migration failed: {run.reason}"))
+        self.reconcile()
 
     def _set_status(self, unit_status: ops.StatusBase) -> None:
         # Messages may quote program output or a provider's data: the last line of defence.

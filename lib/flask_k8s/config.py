@@ -21,6 +21,9 @@ WORKER_CLASSES = ("sync", "gevent")
 _INT_MAX = 2**31 - 1
 # Options of the charm itself that are not exported to the app.
 _RESERVED_PREFIXES = ("webserver-",)
+_RESERVED_NAMES = ("migration-timeout",)
+# Seconds a migration may run, unless migration-timeout says otherwise.
+MIGRATION_TIMEOUT = 600
 
 
 @dataclasses.dataclass(frozen=True)
@@ -244,7 +247,17 @@ def builtin_env(flask: FlaskConfig, prefix: str) -> dict[str, str]:
 
 def is_user_option(name: str, option_prefix: str) -> bool:
     """Whether the option is the charm author's own, to be handed to the app."""
-    return not name.startswith((option_prefix, *_RESERVED_PREFIXES))
+    return not name.startswith((option_prefix, *_RESERVED_PREFIXES)) and (
+        name not in _RESERVED_NAMES
+    )
+
+
+def parse_migration_timeout(
+    config: collections.abc.Mapping[str, typing.Any], problems: Problems
+) -> int:
+    """migration-timeout, in seconds; a bad value is added to ``problems``."""
+    value = _int(config, "migration-timeout", 1, problems)
+    return MIGRATION_TIMEOUT if value is None else value
 
 
 def missing_options(

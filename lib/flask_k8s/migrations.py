@@ -1,9 +1,14 @@
-"""Database migrations: which script the rock ships, and when it has to run.
+"""Database migrations: which script the rock ships, when it has to run, and who runs it.
 
 A script runs with the app's full environment, so its inputs are the command and that
-environment (less variables no migration depends on, such as the peer list); a success is
-recorded under their digest and the script runs again only when they change (or the container
-is recreated, which also forgets the charm's Pebble layer).
+environment, less what differs between units or does not concern a migration (the peer list,
+the secret key, the unit in the tracing attributes). Inputs are named by their digest.
+
+On many units only the leader runs it: it records each run in the peer relation (``Record``),
+and every unit applies settings whose digest the record names as done, without running the
+migration itself. A failed run is retried no sooner than ``backoff`` after it, unless its
+inputs change. Each container also keeps the digest it last applied, so a unit that already
+serves these inputs does nothing.
 """
 
 from __future__ import annotations
@@ -12,9 +17,87 @@ import collections.abc
 import dataclasses
 import hashlib
 import json
+import math
+
+from . import status
 
 # When several exist, the last one wins, as in paas-charm.
 SCRIPTS = ("migrate", "migrate.sh", "migrate.py")
+# The peer relation's application field with the leader's last run.
+RECORD_FIELD = "migration"
+# Variables that differ between units, whatever the migration: not inputs.
+UNIT_VARIABLES = ("OTEL_RESOURCE_ATTRIBUTES",)
+# A failed run is retried after 1 minute, then 2, 4... at most every 30 minutes.
+BACKOFF_START = 60.0
+BACKOFF_LIMIT = 1800.0
+# How much of a failure's reason the record keeps.
+_REASON_LENGTH = 200
+
+
+@dataclasses.dataclass(frozen=True)
+class Record:
+    """The leader's last run of the migration, which every unit reads in the peer relation."""
+
+    digest: str
+    ok: bool
+    reason: str = ""
+    # When it ended (seconds since the epoch), and how many runs in a row failed.
+    at: float = 0.0
+    attempts: int = 0
+
+    def to_json(self) -> str:
+        """The peer relation field's value."""
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Record | None:
+        """The record in the field; None if there is none or it is not one."""
+        try:
+            data = json.loads(text or "")
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        digest, ok = data.get("digest"), data.get("ok")
+        reason, at, attempts = data.get("reason", ""), data.get("at", 0.0), data.get("attempts", 0)
+        if not isinstance(digest, str) or not isinstance(ok, bool) or not isinstance(reason, str):
+            return None
+        if not isinstance(at, int | float) or isinstance(at, bool) or not math.isfinite(at):
+            return None
+        if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 0:
+            return None
+        return cls(digest, ok, reason[:_REASON_LENGTH], float(at), min(attempts, 1000))
+
+    def failed_again(self, digest: str, reason: str, now: float) -> Record:
+        """The record of a new failed run with ``digest`` (attempts count for the same inputs)."""
+        attempts = self.attempts + 1 if self.digest == digest and not self.ok else 1
+        return Record(digest, False, reason[:_REASON_LENGTH], now, attempts)
+
+
+def backoff(attempts: int) -> float:
+    """Seconds after the last of ``attempts`` failed runs before the leader tries again."""
+    return min(BACKOFF_LIMIT, BACKOFF_START * 2 ** min(max(0, attempts - 1), 20))
+
+
+def gate(digest: str, record: Record | None, *, is_leader: bool, now: float) -> bool:
+    """Whether this unit runs the migration for ``digest`` now (False: the leader has).
+
+    Raises the status that holds new settings back: Waiting on a unit that is not the
+    leader until the leader's run for these inputs succeeded; Blocked on the leader while a
+    failed run's backoff lasts.
+    """
+    if record is not None and record.digest == digest:
+        if record.ok:
+            return False
+        if not is_leader:
+            reason = record.reason
+            raise status.Waiting(f"waiting for the leader's migration, which failed: {reason}")
+        if now < record.at + backoff(record.attempts):
+            raise status.Blocked(f"migration failed: {record.reason}")
+        return True
+    if not is_leader:
+        raise status.Waiting("waiting for the leader's migration")
+    return True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +139,8 @@ def plan(
     if script is None:
         return None
     cmd = command(script, app_dir, python)
-    inputs = {name: value for name, value in env.items() if name not in ignored}
+    skipped = {*ignored, *UNIT_VARIABLES}
+    inputs = {name: value for name, value in env.items() if name not in skipped}
     payload = json.dumps({"command": cmd, "environment": inputs}, sort_keys=True)
     return Migration(command=cmd, digest=hashlib.sha256(payload.encode()).hexdigest())
 

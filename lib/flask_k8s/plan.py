@@ -38,6 +38,7 @@ class WorkloadPlan:
     checks: tuple[tuple[str, ...], ...]
     migration: migrations.Migration | None
     secret_values: tuple[str, ...] = ()
+    migration_timeout: float = 600.0
 
     @property
     def services(self) -> collections.abc.Mapping[str, collections.abc.Mapping[str, typing.Any]]:
@@ -103,4 +104,5 @@ def build(
             ignored=(workload.env_prefix + "PEER_FQDNS", workload.env_prefix + "SECRET_KEY"),
         ),
         secret_values=charm_state.secret_values,
+        migration_timeout=charm_state.migration_timeout,
     )

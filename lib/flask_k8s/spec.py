@@ -32,7 +32,6 @@ class WorkloadSpec:
     # a tmpfs, so it lives as long as the container and never on the node's disk. Readable
     # by root and the rock's user only, like the environment of the app's processes.
     settings_file: str = "/dev/shm/flask-k8s/environment.json"  # noqa: S108 (checked: Pebble's)
-    migration_timeout: float = 600.0
     check_timeout: float = 120.0
     # Pebble health checks: a check goes down after `check_threshold` failures in a row, so
     # after 30s by default: a slow request or a reload does not flap the status.

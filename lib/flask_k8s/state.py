@@ -61,6 +61,8 @@ class CharmState:
     secret_values: tuple[str, ...] = ()
     # paas-config.yaml's ``framework_logging_format: json``: gunicorn logs JSON lines.
     json_logging: bool = False
+    # Seconds the migration may run (migration-timeout).
+    migration_timeout: float = float(config.MIGRATION_TIMEOUT)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "user_env", _frozen(self.user_env))
@@ -154,6 +156,7 @@ def build(
     problems.missing.extend(config.missing_options(options, values))
     flask = config.parse_flask(values, problems)
     webserver = config.parse_webserver(values, problems)
+    migration_timeout = config.parse_migration_timeout(values, problems)
     secret_values: list[str] = []
 
     secret_key = flask.secret_key
@@ -223,6 +226,7 @@ def build(
         secret_key=secret_key,
         secret_values=tuple(value for value in secret_values if value),
         json_logging=json_logging,
+        migration_timeout=float(migration_timeout),
     )
 
 

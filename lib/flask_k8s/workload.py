@@ -19,14 +19,18 @@ Everything goes through ``ops.Container``, which works over a real ``ops.pebble.
 from __future__ import annotations
 
 import collections.abc
+import contextlib
 import dataclasses
 import json
+import logging
 import posixpath
 import typing
 
 import ops
 
 from . import migrations, pebble_plan, plan, spec, state, status
+
+logger = logging.getLogger(__name__)
 
 ROCK_SERVICES_FILE = "rock-services.json"
 MIGRATION_FILE = "migration.sha256"
@@ -108,20 +112,31 @@ def _layer_changed(observed: Observed, desired: plan.WorkloadPlan) -> bool:
     return False
 
 
-def _run(
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """How a command run in the workload ended; its output already redacted."""
+
+    # None when it did not run to an end (timeout, Pebble refused it).
+    exit_code: int | None
+    output: str
+    # Why it failed (the last line of its error output, or what stopped it); None if it did not.
+    reason: str | None
+
+
+def _execute(
     container: ops.Container,
     command: collections.abc.Sequence[str],
     desired: plan.WorkloadPlan,
     workload: spec.WorkloadSpec,
     timeout: float,
-) -> str | None:
-    """Run a command as the rock's user; None on success, else why it failed."""
+) -> Run:
+    """Run a command as the rock's user, in the app directory, with the app's environment."""
 
-    def hide(text: str) -> str:
-        return status.redact(text, desired.secret_values)
+    def hide(text: str | bytes | None) -> str:
+        return status.redact(text, desired.secret_values) if isinstance(text, str) else ""
 
     try:
-        container.exec(
+        stdout, stderr = container.exec(
             list(command),
             environment=dict(desired.environment),
             working_dir=workload.app_dir,
@@ -132,19 +147,28 @@ def _run(
     except ops.pebble.ExecError as error:
         # Hidden before the output is cut into lines: a secret that spans lines, or that
         # ends in a newline, is hidden whole.
-        stdout = hide(error.stdout) if isinstance(error.stdout, str) else None
-        stderr = hide(error.stderr) if isinstance(error.stderr, str) else None
+        stdout, stderr = hide(error.stdout), hide(error.stderr)
         reason = migrations.failure_reason(stdout, stderr, error.exit_code)
+        return Run(error.exit_code, stdout + stderr, reason[:200])
     except ops.pebble.TimeoutError:
-        reason = f"timed out after {timeout:g}s"
+        return Run(None, "", f"timed out after {timeout:g}s")
     except ops.pebble.ChangeError as error:
         err = hide(error.err).strip()
-        reason = err.splitlines()[-1] if err else "exec failed"
+        return Run(None, err, (err.splitlines()[-1] if err else "exec failed")[:200])
     except ops.pebble.APIError as error:
-        reason = hide(error.message)
-    else:
-        return None
-    return reason[:200]
+        return Run(None, "", hide(error.message)[:200])
+    return Run(0, hide(stdout) + hide(stderr), None)
+
+
+def _run(
+    container: ops.Container,
+    command: collections.abc.Sequence[str],
+    desired: plan.WorkloadPlan,
+    workload: spec.WorkloadSpec,
+    timeout: float,
+) -> str | None:
+    """Run a command as the rock's user; None on success, else why it failed."""
+    return _execute(container, command, desired, workload, timeout).reason
 
 
 def _check(
@@ -167,15 +191,45 @@ def _check(
         raise status.Blocked(f"gunicorn check failed: {reason}")
 
 
+@dataclasses.dataclass(frozen=True)
+class MigrationGate:
+    """Who runs the migration: on many units, the leader, recording each run for the others.
+
+    ``record`` is the leader's last run as the peer relation has it; ``save`` writes a new
+    one there (the leader only calls it); ``now`` is the time of this reconcile.
+    """
+
+    is_leader: bool
+    record: migrations.Record | None
+    now: float
+    save: collections.abc.Callable[[migrations.Record], None]
+
+
 def _migrate(
-    container: ops.Container, desired: plan.WorkloadPlan, workload: spec.WorkloadSpec
-) -> None:
+    container: ops.Container,
+    desired: plan.WorkloadPlan,
+    workload: spec.WorkloadSpec,
+    gate: MigrationGate | None,
+) -> Run:
+    """Run the migration, log its whole output, record how it went."""
     migration = desired.migration
     assert migration is not None  # noqa: S101
-    reason = _run(container, migration.command, desired, workload, workload.migration_timeout)
-    if reason is not None:
-        raise status.Blocked(f"migration failed: {reason}")
-    container.push(f"{workload.state_dir}/{MIGRATION_FILE}", migration.digest, make_dirs=True)
+    run = _execute(container, migration.command, desired, workload, desired.migration_timeout)
+    outcome = "succeeded" if run.reason is None else f"failed ({run.reason})"
+    logger.info("migration %s; its output:\n%s", outcome, run.output.rstrip() or "(none)")
+    if run.reason is not None:
+        if gate is not None:
+            last = gate.record or migrations.Record(digest="", ok=True)
+            gate.save(last.failed_again(migration.digest, run.reason, gate.now))
+        return run
+    if gate is not None:
+        gate.save(migrations.Record(migration.digest, ok=True, at=gate.now))
+    _record_applied(container, workload, migration.digest)
+    return run
+
+
+def _record_applied(container: ops.Container, workload: spec.WorkloadSpec, digest: str) -> None:
+    container.push(f"{workload.state_dir}/{MIGRATION_FILE}", digest, make_dirs=True)
 
 
 def _make_settings_dir(container: ops.Container, workload: spec.WorkloadSpec) -> None:
@@ -230,10 +284,13 @@ def apply(
     observed: Observed,
     desired: plan.WorkloadPlan,
     on_change: collections.abc.Callable[[], None] = lambda: None,
+    *,
+    gate: MigrationGate | None = None,
 ) -> bool:
     """Make the container run ``desired``; returns whether anything had to change.
 
     ``on_change`` runs once, before the first change (the charm shows Maintenance then).
+    Without a ``gate`` (a single unit, no peer relation) the unit runs its migration itself.
     """
     layer_changed = _layer_changed(observed, desired)
     config_changed = observed.gunicorn_config != desired.gunicorn_config
@@ -244,12 +301,23 @@ def apply(
     if not (layer_changed or config_changed or settings_changed or migrate):
         _converge(container, desired)
         return False
+    # On many units the leader runs the migration: the others wait for its record, keeping
+    # their previous settings (or not starting) meanwhile.
+    run_migration = migrate
+    if migration is not None and migrate and gate is not None:
+        run_migration = migrations.gate(
+            migration.digest, gate.record, is_leader=gate.is_leader, now=gate.now
+        )
 
     on_change()
     if config_changed or settings_changed or web_redefined:
         _check(container, desired, workload)
-    if migrate:
-        _migrate(container, desired, workload)
+    if migration is not None and run_migration:
+        run = _migrate(container, desired, workload, gate)
+        if run.reason is not None:
+            raise status.Blocked(f"migration failed: {run.reason}")
+    elif migration is not None and migrate:
+        _record_applied(container, workload, migration.digest)
     if config_changed:
         container.push(
             workload.gunicorn_config_path,
@@ -294,18 +362,51 @@ def reconcile(
     charm_state: state.CharmState,
     workload: spec.WorkloadSpec,
     on_change: collections.abc.Callable[[], None] = lambda: None,
+    gate: MigrationGate | None = None,
 ) -> bool:
     """Observe the container, plan from the state, apply: the whole workload side.
 
     Raises a ``status.StatusError`` for anything that keeps the plan from being applied.
     The charm and the local runner both call this.
     """
+    with _pebble_errors(container, charm_state, workload):
+        observed = observe(container, workload)
+        desired = plan.build(charm_state, observed.rock, workload)
+        return apply(container, workload, observed, desired, on_change, gate=gate)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def migrate_now(
+    container: ops.Container,
+    charm_state: state.CharmState,
+    workload: spec.WorkloadSpec,
+    gate: MigrationGate,
+) -> Run:
+    """Run the migration now with the current settings (the ``migrate`` action).
+
+    A success is recorded as if a reconcile had run it; the caller reconciles afterwards.
+    """
+    with _pebble_errors(container, charm_state, workload):
+        observed = observe(container, workload)
+        desired = plan.build(charm_state, observed.rock, workload)
+        if desired.migration is None:
+            names = ", ".join(migrations.SCRIPTS)
+            raise status.Blocked(
+                f"the rock has no migration script ({names} in {workload.app_dir})"
+            )
+        return _migrate(container, desired, workload, gate)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@contextlib.contextmanager
+def _pebble_errors(
+    container: ops.Container, charm_state: state.CharmState, workload: spec.WorkloadSpec
+) -> collections.abc.Iterator[None]:
+    """Pebble's errors as the statuses that say what is wrong, without any secret."""
     if not container.can_connect():
         raise status.Waiting(f"waiting for Pebble in the {workload.container} container")
     try:
-        observed = observe(container, workload)
-        desired = plan.build(charm_state, observed.rock, workload)
-        return apply(container, workload, observed, desired, on_change)
+        yield
     except ops.pebble.ConnectionError:
         raise status.Waiting("waiting for Pebble: the connection was lost") from None
     except ops.pebble.APIError as error:

@@ -1,6 +1,7 @@
 """Migrations: run before the app sees new settings, recorded on success, retried on failure."""
 
 import dataclasses
+import json
 import logging
 
 import ops
@@ -164,7 +165,17 @@ def test_a_config_change_runs_the_migration_again(make_ctx, with_migrate_sh):
     assert migration.environment["FLASK_ENV"] == "dev"
 
 
-def test_a_failed_migration_is_retried_on_the_next_event(make_ctx, workload, state):
+def _age_the_record(state: testing.State, seconds: float) -> testing.State:
+    """The same state, with the leader's migration record ``seconds`` older."""
+    peers = next(r for r in state.relations if r.endpoint == "secret-storage")
+    record = json.loads(peers.local_app_data["migration"])
+    record["at"] -= seconds
+    data = {**peers.local_app_data, "migration": json.dumps(record)}
+    aged = dataclasses.replace(peers, local_app_data=data)
+    return dataclasses.replace(state, relations={*(state.relations - {peers}), aged})
+
+
+def test_a_failed_migration_is_retried_after_its_backoff(make_ctx, workload, state):
     workload.add_app_file("migrate.sh")
     failing = testing.Exec(MIGRATE_SH, return_code=1, stderr="database is locked\n")
     first = make_ctx()
@@ -177,9 +188,16 @@ def test_a_failed_migration_is_retried_on_the_next_event(make_ctx, workload, sta
         failed,
         containers={workload.container(execs=[testing.Exec(MIGRATE_SH)])},
     )
+    soon = make_ctx()
+
+    # Within the first minute: not run again, still Blocked.
+    held = soon.run(soon.on.update_status(), fixed)
+
+    assert _migrations(soon) == []
+    assert held.unit_status == testing.BlockedStatus("migration failed: database is locked")
     ctx = make_ctx()
 
-    out = ctx.run(ctx.on.update_status(), fixed)
+    out = ctx.run(ctx.on.update_status(), _age_the_record(held, 61))
 
     assert len(_migrations(ctx)) == 1
     assert out.unit_status == testing.ActiveStatus()
