@@ -208,8 +208,13 @@ class FlaskCharm(ops.CharmBase):
         peers = self.model.get_relation(self.workload_spec.peer_relation)
         if peers is None:
             return "the secret-storage peer relation does not exist yet; try again shortly"
+        lifetime = self.config.get("flask-permanent-session-lifetime")
+        if isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime <= 0:
+            lifetime = secrets.DEFAULT_SESSION_LIFETIME
         try:
-            secrets.rotate_secret_key(self.model, peers)
+            secrets.rotate_secret_key(
+                self.model, peers, now=time.time(), session_lifetime=float(lifetime)
+            )
         except ops.ModelError:
             logger.warning("rotating the secret key failed", exc_info=True)
             return "Juju refused to update the secret key; see juju debug-log, then try again"

@@ -1,10 +1,12 @@
 """The app's environment, computed from the state alone.
 
-Computing the environment is kept apart from delivering it (the Pebble layer today), so that a
-later delivery can hand a new environment to a running gunicorn without a restart.
+Computing the environment is kept apart from delivering it: the settings file, which
+gunicorn's master applies on a rolling reload, and the layer of the workers and schedulers.
 """
 
 from __future__ import annotations
+
+import json
 
 from . import config, spec, state
 
@@ -22,6 +24,9 @@ def build(charm_state: state.CharmState, workload: spec.WorkloadSpec) -> dict[st
     env.update(charm_state.integration_env)
     env.update(config.builtin_env(charm_state.flask, prefix))
     env[prefix + "SECRET_KEY"] = charm_state.secret_key
+    if charm_state.secret_key_fallbacks:
+        # Flask >= 3.1 accepts sessions signed with these (from_prefixed_env reads JSON).
+        env[prefix + "SECRET_KEY_FALLBACKS"] = json.dumps(list(charm_state.secret_key_fallbacks))
     # The ingress integration gives the external URL; without it, the URL inside the model.
     env[prefix + "BASE_URL"] = charm_state.integration_env.get(
         prefix + "BASE_URL"

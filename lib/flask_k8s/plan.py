@@ -101,7 +101,10 @@ def build(
             workload.app_dir,
             python,
             env,
-            ignored=(workload.env_prefix + "PEER_FQDNS", workload.env_prefix + "SECRET_KEY"),
+            ignored=tuple(
+                workload.env_prefix + name
+                for name in ("PEER_FQDNS", "SECRET_KEY", "SECRET_KEY_FALLBACKS")
+            ),
         ),
         secret_values=charm_state.secret_values,
         migration_timeout=charm_state.migration_timeout,

@@ -4,10 +4,17 @@ The generated key lives in a Juju secret owned by the application. The leader wr
 secret's ID into the ``secret-storage`` peer relation, so every unit can find it, and bumps a
 revision counter there on rotation, so every unit gets relation-changed and picks up the new
 content. No secret value is ever written to a databag, a log or a status.
+
+A rotation keeps the previous keys in the same secret, each until the sessions it signed have
+expired (the app's permanent session lifetime), at most ``MAX_FALLBACKS`` of them: Flask
+(3.1 and later) accepts sessions signed with ``SECRET_KEY_FALLBACKS``, so nobody is logged out.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import math
 import secrets
 
 import ops
@@ -20,6 +27,44 @@ REVISION_FIELD = "secret-key-revision"
 # paas-charm kept the key in plain text in the peer databag under this field; it is adopted
 # once, so that users stay logged in across the move to flask-k8s, then removed.
 LEGACY_FIELD = "flask_secret_key"
+# The secret's field with the previous keys: a JSON list of {"value", "expires"}.
+FALLBACKS_FIELD = "fallbacks"
+MAX_FALLBACKS = 3
+# Flask's own PERMANENT_SESSION_LIFETIME: how long a session cookie is accepted.
+DEFAULT_SESSION_LIFETIME = 31 * 24 * 3600
+
+
+@dataclasses.dataclass(frozen=True)
+class Fallback:
+    """A previous key, accepted for sessions until ``expires`` (seconds since the epoch)."""
+
+    value: str
+    expires: float
+
+
+def fallbacks(content: dict[str, str]) -> tuple[Fallback, ...]:
+    """The previous keys in the secret's content; garbage gives none, never an error."""
+    try:
+        items = json.loads(content.get(FALLBACKS_FIELD) or "[]")
+    except ValueError:
+        return ()
+    found = []
+    for item in items if isinstance(items, list) else []:
+        value = item.get("value") if isinstance(item, dict) else None
+        expires = item.get("expires") if isinstance(item, dict) else None
+        if not isinstance(value, str) or not value:
+            continue
+        if isinstance(expires, bool) or not isinstance(expires, int | float):
+            continue
+        if math.isfinite(expires):
+            found.append(Fallback(value, float(expires)))
+    # Bounded, whatever the secret holds: only live ones count, MAX_FALLBACKS of them.
+    return tuple(found[: 4 * MAX_FALLBACKS])
+
+
+def live(keys: tuple[Fallback, ...], now: float) -> tuple[str, ...]:
+    """The previous keys still accepted at ``now``, newest first, at most ``MAX_FALLBACKS``."""
+    return tuple(key.value for key in keys if key.expires > now)[:MAX_FALLBACKS]
 
 
 def new_key() -> str:
@@ -49,39 +94,68 @@ def shared_secret_key(model: ops.Model, relation: ops.Relation | None) -> str | 
     None while there is no peer relation, or on a non-leader until the leader has created it.
     Once the peer databag names a readable secret, this writes nothing.
     """
+    shared = shared_secret(model, relation)
+    return None if shared is None else shared[0]
+
+
+def shared_secret(
+    model: ops.Model, relation: ops.Relation | None
+) -> tuple[str, tuple[Fallback, ...]] | None:
+    """The generated key and the previous ones (see ``shared_secret_key``)."""
     if relation is None:
         return None
     data = relation.data[model.app]
     secret_id = data.get(ID_FIELD)
     if secret_id:
         try:
-            value = model.get_secret(id=secret_id).get_content(refresh=True).get("value")
+            content = model.get_secret(id=secret_id).get_content(refresh=True)
         except (ops.SecretNotFoundError, ops.ModelError):
-            value = None  # Gone or unreadable: the leader makes a new one below.
+            content = {}  # Gone or unreadable: the leader makes a new one below.
+        value = content.get("value")
         if value:
             if LEGACY_FIELD in data and model.unit.is_leader():
                 del data[LEGACY_FIELD]
-            return value
+            return value, fallbacks(content)
     if not model.unit.is_leader():
         # Until the leader moves paas-charm's plain-text key into a secret, it is the key:
         # the unit keeps serving with the key its users' sessions were signed with.
-        return data.get(LEGACY_FIELD) or None
+        legacy = data.get(LEGACY_FIELD)
+        return (legacy, ()) if legacy else None
     try:
         secret = model.get_secret(label=SECRET_KEY_LABEL)
-        value = secret.get_content(refresh=True)["value"]
+        content = secret.get_content(refresh=True)
+        value = content["value"]
     except (ops.SecretNotFoundError, ops.ModelError, KeyError):
+        content = {}
         value = data.get(LEGACY_FIELD) or new_key()
         secret = model.app.add_secret({"value": value}, label=SECRET_KEY_LABEL)
     data[ID_FIELD] = secret.id or secret.get_info().id
     data.pop(LEGACY_FIELD, None)
-    return value
+    return value, fallbacks(content)
 
 
-def rotate_secret_key(model: ops.Model, relation: ops.Relation) -> None:
-    """Replace the key (leader only) and tell the other units through the peer relation."""
-    shared_secret_key(model, relation)
+def rotate_secret_key(
+    model: ops.Model,
+    relation: ops.Relation,
+    *,
+    now: float,
+    session_lifetime: float = DEFAULT_SESSION_LIFETIME,
+) -> None:
+    """Replace the key (leader only) and tell the other units through the peer relation.
+
+    The key it replaces stays as a fallback for ``session_lifetime`` seconds, with the
+    previous ones still live, at most ``MAX_FALLBACKS``.
+    """
+    current = shared_secret(model, relation)
     data = relation.data[model.app]
-    model.get_secret(id=data[ID_FIELD]).set_content({"value": new_key()})
+    kept: list[Fallback] = []
+    if current is not None:
+        old, previous = current
+        kept = [Fallback(old, now + session_lifetime)]
+        kept += [key for key in previous if key.expires > now]
+    listed = [{"value": key.value, "expires": key.expires} for key in kept[:MAX_FALLBACKS]]
+    content = {"value": new_key(), FALLBACKS_FIELD: json.dumps(listed)}
+    model.get_secret(id=data[ID_FIELD]).set_content(content)
     data[REVISION_FIELD] = str(_revision(data.get(REVISION_FIELD)) + 1)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import os
+import time
 import types
 import typing
 
@@ -43,6 +44,8 @@ class CharmState:
     unit_name: str
     secret_key: str
     is_leader: bool = True
+    # Previous generated keys whose sessions may still be live (newest first).
+    secret_key_fallbacks: tuple[str, ...] = ()
     flask: config.FlaskConfig = dataclasses.field(default_factory=config.FlaskConfig)
     webserver: config.WebserverConfig = dataclasses.field(default_factory=config.WebserverConfig)
     # FLASK_<OPTION> variables of the charm author's options, secret ones expanded per key.
@@ -110,16 +113,25 @@ def from_charm(
         hide.add(*content.values())
         return content
 
+    shared: list[tuple[str, tuple[secrets.Fallback, ...]] | None] = []
+
     def generated_secret_key() -> str | None:
-        key = secrets.shared_secret_key(model, peers)
-        hide.add(key)
+        shared.append(secrets.shared_secret(model, peers))
+        if shared[0] is None:
+            return None
+        key, previous = shared[0]
+        hide.add(key, *(fallback.value for fallback in previous))
         return key
+
+    def generated_fallbacks() -> tuple[str, ...]:
+        return secrets.live(shared[0][1], time.time()) if shared and shared[0] else ()
 
     return build(
         values=charm.config,
         options=config.load_options(charm.charm_dir),
         read_secret=read_secret,
         generated_secret_key=generated_secret_key,
+        generated_fallbacks=generated_fallbacks,
         app_name=model.app.name,
         model_name=model.name,
         unit_name=model.unit.name,
@@ -139,6 +151,7 @@ def build(
     read_secret: SecretReader,
     generated_secret_key: collections.abc.Callable[[], str | None],
     app_name: str,
+    generated_fallbacks: collections.abc.Callable[[], tuple[str, ...]] = tuple,
     model_name: str,
     unit_name: str,
     is_leader: bool = True,
@@ -202,10 +215,13 @@ def build(
         )
     problems.raise_if_any()
 
+    secret_key_fallbacks: tuple[str, ...] = ()
     if secret_key is None:
         secret_key = generated_secret_key()
         if secret_key is None:
             raise status.Waiting("waiting for the leader to create the secret key")
+        secret_key_fallbacks = generated_fallbacks()
+        secret_values.extend(secret_key_fallbacks)
     secret_values.append(secret_key)
 
     proxy_env = proxy.from_environ(environ or {})
@@ -224,6 +240,7 @@ def build(
         waiting=related.waiting,
         peer_fqdns=tuple(unit_fqdn(unit, model_name) for unit in peer_units),
         secret_key=secret_key,
+        secret_key_fallbacks=secret_key_fallbacks,
         secret_values=tuple(value for value in secret_values if value),
         json_logging=json_logging,
         migration_timeout=float(migration_timeout),

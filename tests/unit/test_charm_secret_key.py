@@ -1,7 +1,9 @@
 """The Flask secret key: generated once, shared through a Juju secret, overridable, rotatable."""
 
 import dataclasses
+import json
 import re
+import time
 
 import ops
 import pytest
@@ -414,3 +416,81 @@ def test_a_charm_without_the_rotate_action_in_its_metadata_still_runs(state):
     out = ctx.run(ctx.on.config_changed(), state)
 
     assert out.unit_status == testing.ActiveStatus()
+
+
+def test_rotate_keeps_the_old_key_as_a_fallback_so_nobody_is_logged_out(
+    ctx, state, key_secret, peers
+):
+    old = key_secret.tracked_content["value"]
+    before = time.time()
+
+    out = ctx.run(ctx.on.action("rotate-secret-key"), state)
+
+    content = out.get_secret(id=key_secret.id).latest_content
+    env = _env(out)
+    assert env["FLASK_SECRET_KEY"] == content["value"]
+    assert json.loads(env["FLASK_SECRET_KEY_FALLBACKS"]) == [old]
+    # Until the sessions it signed have expired: Flask's default lifetime, 31 days.
+    (fallback,) = json.loads(content["fallbacks"])
+    assert fallback["value"] == old
+    assert before + 31 * 24 * 3600 <= fallback["expires"] <= time.time() + 31 * 24 * 3600
+
+
+def test_the_fallback_lasts_as_long_as_the_apps_sessions(ctx, state, key_secret):
+    state = dataclasses.replace(state, config={"flask-permanent-session-lifetime": 3600})
+
+    out = ctx.run(ctx.on.action("rotate-secret-key"), state)
+
+    (fallback,) = json.loads(out.get_secret(id=key_secret.id).latest_content["fallbacks"])
+    assert fallback["expires"] == pytest.approx(time.time() + 3600, abs=60)
+
+
+def test_an_expired_fallback_is_dropped_and_at_most_three_are_kept(
+    make_ctx, state, key_secret, peers
+):
+    expired = {"value": "expired-key-Qm39xLz", "expires": time.time() - 1}
+    live = [{"value": f"live-key-{n}-Pw82nVc", "expires": time.time() + 3600} for n in range(3)]
+    content = {
+        "value": "current-key-Hs71kDq",
+        "fallbacks": json.dumps([*live[:1], expired, *live[1:]]),
+    }
+    secret = dataclasses.replace(key_secret, tracked_content=content, latest_content=content)
+    state = dataclasses.replace(state, secrets={secret})
+    ctx = make_ctx()
+
+    served = ctx.run(ctx.on.update_status(), state)
+
+    assert json.loads(_env(served)["FLASK_SECRET_KEY_FALLBACKS"]) == [
+        item["value"] for item in live
+    ]
+    rotate = make_ctx()
+    out = rotate.run(rotate.on.action("rotate-secret-key"), served)
+
+    kept = json.loads(out.get_secret(id=key_secret.id).latest_content["fallbacks"])
+    assert [item["value"] for item in kept] == [
+        "current-key-Hs71kDq",
+        *(i["value"] for i in live[:2]),
+    ]
+
+
+def test_a_non_leader_serves_the_fallbacks_too(ctx, state, key_secret, peers):
+    content = {
+        "value": "rotated-key-Jd82kLq",
+        "fallbacks": json.dumps([{"value": "old-key-Tz05mNb", "expires": time.time() + 60}]),
+    }
+    rotated = dataclasses.replace(key_secret, latest_content=content, tracked_content=content)
+    state = dataclasses.replace(state, leader=False, secrets={rotated})
+
+    out = ctx.run(ctx.on.update_status(), state)
+
+    assert json.loads(_env(out)["FLASK_SECRET_KEY_FALLBACKS"]) == ["old-key-Tz05mNb"]
+
+
+def test_garbage_fallbacks_are_ignored(ctx, state, key_secret):
+    content = {"value": "current-key-Hs71kDq", "fallbacks": '[{"value": 1}, "x", {}]'}
+    secret = dataclasses.replace(key_secret, tracked_content=content, latest_content=content)
+
+    out = ctx.run(ctx.on.update_status(), dataclasses.replace(state, secrets={secret}))
+
+    assert out.unit_status == testing.ActiveStatus()
+    assert "FLASK_SECRET_KEY_FALLBACKS" not in _env(out)
