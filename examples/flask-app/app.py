@@ -35,6 +35,14 @@ def url():
     return flask.jsonify(url=flask.url_for("index", _external=True))
 
 
+@app.route("/session", methods=["GET", "POST"])
+def session():
+    """POST stores ?value= in the signed session cookie; GET reads it back (None if refused)."""
+    if flask.request.method == "POST":
+        flask.session["value"] = flask.request.args.get("value", "")
+    return flask.jsonify(value=flask.session.get("value"))
+
+
 @app.route("/token")
 def token():
     """The user-defined `token` option, which flask-k8s passes as FLASK_TOKEN."""

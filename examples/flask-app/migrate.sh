@@ -21,6 +21,14 @@ with psycopg.connect(os.environ["POSTGRESQL_DB_CONNECT_STRING"], connect_timeout
         " body text NOT NULL,"
         " created_at timestamptz NOT NULL DEFAULT now())"
     )
+    # Every run, counted where every unit can see it: on many units only the leader runs.
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS migration_runs ("
+        " id serial PRIMARY KEY,"
+        " token text,"
+        " ran_at timestamptz NOT NULL DEFAULT now())"
+    )
+    db.execute("INSERT INTO migration_runs (token) VALUES (%s)", (os.environ.get("FLASK_TOKEN"),))
 EOF
     database=" database=${POSTGRESQL_DB_NAME:-}"
 fi

@@ -201,10 +201,12 @@ def local_state(
     *,
     integrations: collections.abc.Callable[[], relations.Integrations] | None = None,
     json_logging: bool = False,
+    secret_key_fallbacks: tuple[str, ...] = (),
 ) -> state.CharmState:
     """A CharmState from plain config values, with the charm's own validation.
 
-    ``integrations`` stands in for the related applications (no Juju relations here).
+    ``integrations`` stands in for the related applications (no Juju relations here);
+    ``secret_key_fallbacks`` for the previous keys a rotation keeps.
     """
 
     def no_secrets(option: str, _: str) -> dict[str, str]:
@@ -217,6 +219,7 @@ def local_state(
         options=options,
         read_secret=no_secrets,
         generated_secret_key=lambda: secret_key,
+        generated_fallbacks=lambda: secret_key_fallbacks,
         app_name="flask-k8s",
         model_name="local",
         unit_name="flask-k8s/0",

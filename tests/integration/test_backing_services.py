@@ -101,7 +101,8 @@ def cache(redis):
 def tables(postgresql, database: str) -> list[str]:
     """The tables in a database's public schema, with their owners: `name|owner`."""
     rows = postgresql.sql(
-        "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public'", database
+        "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+        database,
     )
     return rows.splitlines()
 
@@ -112,7 +113,7 @@ def test_migration_creates_the_app_table_in_postgresql(flask_workload, postgresq
     assert flask_workload.reconcile(related(answer), token="t") == "active"
 
     # migrate.sh connected as the relation's user, with the rock's Python and psycopg.
-    assert tables(postgresql, database) == [f"notes|{USER}"]
+    assert tables(postgresql, database) == [f"migration_runs|{USER}", f"notes|{USER}"]
     runs = MIGRATIONS_LOG.read_text().splitlines()
     assert len(runs) == 1
     assert runs[0].startswith("migrated as _daemon_ with token=t at ")
@@ -149,7 +150,7 @@ def test_password_with_url_special_characters_works_end_to_end(
     assert flask_workload.reconcile(related(answer)) == "active"
 
     # The migration and the app both logged in with it over TCP, where the server checks it.
-    assert tables(postgresql, database) == [f"notes|{USER}"]
+    assert tables(postgresql, database) == [f"migration_runs|{USER}", f"notes|{USER}"]
     assert request("POST", "/db?note=logged-in") == (
         200,
         {"user": USER, "database": database, "notes": ["logged-in"]},
@@ -184,7 +185,7 @@ def test_changed_database_answer_reruns_the_migration(flask_workload, postgresql
         "database=flask-k8s",
         "database=flask-k8s-2",
     ]
-    assert tables(postgresql, "flask-k8s-2") == [f"notes|{USER}"]
+    assert tables(postgresql, "flask-k8s-2") == [f"migration_runs|{USER}", f"notes|{USER}"]
     wait_until(
         lambda: request("GET", "/db")[1].get("database") == "flask-k8s-2",
         "the app to use the new database",
