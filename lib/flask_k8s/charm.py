@@ -222,5 +222,5 @@ class FlaskCharm(ops.CharmBase):
 
     def _on_secret_remove(self, event: ops.SecretRemoveEvent) -> None:
         # Rotation leaves old revisions of the key behind; drop each once nobody tracks it.
-        if event.secret.label == secrets.SECRET_KEY_LABEL:
+        if event.secret.label in (secrets.SECRET_KEY_LABEL, secrets.HISTORY_LABEL):
             event.remove_revision()

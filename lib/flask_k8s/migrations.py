@@ -54,7 +54,7 @@ class Record:
         """The record in the field; None if there is none or it is not one."""
         try:
             data = json.loads(text or "")
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         if not isinstance(data, dict):
             return None
@@ -62,7 +62,13 @@ class Record:
         reason, at, attempts = data.get("reason", ""), data.get("at", 0.0), data.get("attempts", 0)
         if not isinstance(digest, str) or not isinstance(ok, bool) or not isinstance(reason, str):
             return None
-        if not isinstance(at, int | float) or isinstance(at, bool) or not math.isfinite(at):
+        if not isinstance(at, int | float) or isinstance(at, bool):
+            return None
+        try:
+            at = float(at)
+        except OverflowError:
+            return None
+        if not math.isfinite(at):
             return None
         if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 0:
             return None

@@ -27,6 +27,9 @@ REVISION_FIELD = "secret-key-revision"
 # paas-charm kept the key in plain text in the peer databag under this field; it is adopted
 # once, so that users stay logged in across the move to flask-k8s, then removed.
 LEGACY_FIELD = "flask_secret_key"
+# The application's record of the key in use and the ones before it, whatever set them.
+HISTORY_LABEL = "flask-secret-key-history"
+HISTORY_ID_FIELD = "secret-key-history-id"
 # The secret's field with the previous keys: a JSON list of {"value", "expires"}.
 FALLBACKS_FIELD = "fallbacks"
 MAX_FALLBACKS = 3
@@ -132,6 +135,52 @@ def shared_secret(
     data[ID_FIELD] = secret.id or secret.get_info().id
     data.pop(LEGACY_FIELD, None)
     return value, fallbacks(content)
+
+
+def key_history(
+    model: ops.Model,
+    relation: ops.Relation | None,
+    key: str,
+    *,
+    now: float,
+    session_lifetime: float = DEFAULT_SESSION_LIFETIME,
+) -> tuple[str, ...]:
+    """The previous keys still live, whatever set them (flask-secret-key, -id, rotation).
+
+    The leader keeps the key in use in a secret of the application; when the key changes, the
+    one it replaces stays there as a fallback for ``session_lifetime``. A unit that sees the
+    new key before the leader has recorded it counts the recorded one as a fallback already.
+    """
+    if relation is None:
+        return ()
+    data = relation.data[model.app]
+    secret: ops.Secret | None = None
+    content: dict[str, str] = {}
+    secret_id = data.get(HISTORY_ID_FIELD)
+    # By its ID in the databag; a leader also finds its own by label (the ID may be lost).
+    lookups = [{"id": secret_id}] if secret_id else []
+    if model.unit.is_leader():
+        lookups.append({"label": HISTORY_LABEL})
+    for lookup in lookups:
+        try:
+            secret = model.get_secret(**lookup)
+            content = secret.get_content(refresh=True)
+            break
+        except (ops.SecretNotFoundError, ops.ModelError):
+            secret, content = None, {}
+    recorded = content.get("current") or None
+    previous = [fallback for fallback in fallbacks(content) if fallback.expires > now]
+    if recorded != key and model.unit.is_leader():
+        kept = [Fallback(recorded, now + session_lifetime)] if recorded else []
+        listed = [{"value": k.value, "expires": k.expires} for k in (kept + previous)]
+        new = {"current": key, FALLBACKS_FIELD: json.dumps(listed[:MAX_FALLBACKS])}
+        if secret is None:
+            secret = model.app.add_secret(new, label=HISTORY_LABEL)
+        else:
+            secret.set_content(new)
+        data[HISTORY_ID_FIELD] = secret.id or secret.get_info().id
+    keys = ([recorded] if recorded else []) + [fallback.value for fallback in previous]
+    return tuple(dict.fromkeys(value for value in keys if value != key))[:MAX_FALLBACKS]
 
 
 def rotate_secret_key(

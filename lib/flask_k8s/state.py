@@ -126,12 +126,20 @@ def from_charm(
     def generated_fallbacks() -> tuple[str, ...]:
         return secrets.live(shared[0][1], time.time()) if shared and shared[0] else ()
 
+    def previous_keys(key: str, session_lifetime: float) -> tuple[str, ...]:
+        found = secrets.key_history(
+            model, peers, key, now=time.time(), session_lifetime=session_lifetime
+        )
+        hide.add(*found)
+        return found
+
     return build(
         values=charm.config,
         options=config.load_options(charm.charm_dir),
         read_secret=read_secret,
         generated_secret_key=generated_secret_key,
         generated_fallbacks=generated_fallbacks,
+        previous_keys=previous_keys,
         app_name=model.app.name,
         model_name=model.name,
         unit_name=model.unit.name,
@@ -152,6 +160,7 @@ def build(
     generated_secret_key: collections.abc.Callable[[], str | None],
     app_name: str,
     generated_fallbacks: collections.abc.Callable[[], tuple[str, ...]] = tuple,
+    previous_keys: collections.abc.Callable[[str, float], tuple[str, ...]] = lambda *_: (),
     model_name: str,
     unit_name: str,
     is_leader: bool = True,
@@ -221,7 +230,12 @@ def build(
         if secret_key is None:
             raise status.Waiting("waiting for the leader to create the secret key")
         secret_key_fallbacks = generated_fallbacks()
-        secret_values.extend(secret_key_fallbacks)
+    lifetime = flask.permanent_session_lifetime or secrets.DEFAULT_SESSION_LIFETIME
+    history = previous_keys(secret_key, float(lifetime))
+    secret_key_fallbacks = tuple(
+        dict.fromkeys(key for key in (*secret_key_fallbacks, *history) if key != secret_key)
+    )[: secrets.MAX_FALLBACKS]
+    secret_values.extend(secret_key_fallbacks)
     secret_values.append(secret_key)
 
     proxy_env = proxy.from_environ(environ or {})

@@ -218,8 +218,11 @@ def _migrate(
     outcome = "succeeded" if run.reason is None else f"failed ({run.reason})"
     logger.info("migration %s; its output:\n%s", outcome, run.output.rstrip() or "(none)")
     if run.reason is not None:
-        if gate is not None:
-            last = gate.record or migrations.Record(digest="", ok=True)
+        last = gate.record if gate is not None else None
+        # A rerun (the migrate action) that fails does not undo an earlier success for the
+        # same inputs: every unit serves them, and a new unit must be able to as well.
+        if gate is not None and not (last and last.ok and last.digest == migration.digest):
+            last = last or migrations.Record(digest="", ok=True)
             gate.save(last.failed_again(migration.digest, run.reason, gate.now))
         return run
     if gate is not None:

@@ -150,7 +150,7 @@ def test_leader_reuses_its_labelled_secret_when_the_databag_lost_the_id(
 
     assert out.get_relation(peers.id).local_app_data["secret-key-id"] == key_secret.id
     assert _env(out)["FLASK_SECRET_KEY"] == key_secret.tracked_content["value"]
-    assert len(out.secrets) == 1
+    assert [secret.label for secret in out.secrets].count("flask-secret-key") == 1
 
 
 def test_legacy_plaintext_key_is_adopted_into_a_secret_and_removed(ctx, fresh_state):
@@ -493,4 +493,57 @@ def test_garbage_fallbacks_are_ignored(ctx, state, key_secret):
     out = ctx.run(ctx.on.update_status(), dataclasses.replace(state, secrets={secret}))
 
     assert out.unit_status == testing.ActiveStatus()
+    assert "FLASK_SECRET_KEY_FALLBACKS" not in _env(out)
+
+
+def test_a_changed_flask_secret_key_keeps_the_previous_one_as_a_fallback(make_ctx, state):
+    first = make_ctx()
+    before = first.run(
+        first.on.config_changed(),
+        dataclasses.replace(state, config={"flask-secret-key": "option-key-one-Rt61"}),
+    )
+    ctx = make_ctx()
+
+    out = ctx.run(
+        ctx.on.config_changed(),
+        dataclasses.replace(before, config={"flask-secret-key": "option-key-two-Vb27"}),
+    )
+
+    env = _env(out)
+    assert env["FLASK_SECRET_KEY"] == "option-key-two-Vb27"
+    assert json.loads(env["FLASK_SECRET_KEY_FALLBACKS"]) == ["option-key-one-Rt61"]
+    history = next(s for s in out.secrets if s.label == "flask-secret-key-history")
+    (fallback,) = json.loads(history.latest_content["fallbacks"])
+    assert fallback["value"] == "option-key-one-Rt61"
+    assert fallback["expires"] == pytest.approx(time.time() + 31 * 24 * 3600, abs=60)
+
+
+def test_a_unit_ahead_of_the_leader_already_accepts_the_recorded_key(make_ctx, state):
+    first = make_ctx()
+    recorded = first.run(
+        first.on.config_changed(),
+        dataclasses.replace(state, config={"flask-secret-key": "option-key-one-Rt61"}),
+    )
+    ctx = make_ctx()
+
+    # A non-leader sees the new option before the leader has recorded the change.
+    out = ctx.run(
+        ctx.on.config_changed(),
+        dataclasses.replace(
+            recorded, leader=False, config={"flask-secret-key": "option-key-two-Vb27"}
+        ),
+    )
+
+    assert json.loads(_env(out)["FLASK_SECRET_KEY_FALLBACKS"]) == ["option-key-one-Rt61"]
+    history = next(s for s in out.secrets if s.label == "flask-secret-key-history")
+    assert history.latest_content["current"] == "option-key-one-Rt61"
+
+
+def test_an_unchanged_key_has_no_fallback(make_ctx, state):
+    first = make_ctx()
+    once = first.run(first.on.config_changed(), state)
+    ctx = make_ctx()
+
+    out = ctx.run(ctx.on.update_status(), once)
+
     assert "FLASK_SECRET_KEY_FALLBACKS" not in _env(out)
