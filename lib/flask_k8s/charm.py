@@ -23,6 +23,9 @@ from . import (
 
 logger = logging.getLogger(__name__)
 
+# The peer relation's application field naming the leader unit.
+LEADER_FIELD = "leader"
+
 
 class FlaskCharm(ops.CharmBase):
     """A charm for a rock built with rockcraft's flask-framework extension.
@@ -138,6 +141,9 @@ class FlaskCharm(ops.CharmBase):
         if peers is None:
             return None  # No other unit to tell: this one runs its migration itself.
         data = peers.data[self.app]
+        # So that a unit can name the leader (the migrate action run elsewhere).
+        if self.unit.is_leader() and data.get(LEADER_FIELD) != self.unit.name:
+            data[LEADER_FIELD] = self.unit.name
 
         def save(record: migrations.Record) -> None:
             data[migrations.RECORD_FIELD] = record.to_json()
@@ -151,8 +157,12 @@ class FlaskCharm(ops.CharmBase):
 
     def _on_migrate(self, event: ops.ActionEvent) -> None:
         if not self.unit.is_leader():
+            peers = self.model.get_relation(self.workload_spec.peer_relation)
+            leader = peers.data[self.app].get(LEADER_FIELD) if peers else None
+            named = f"the leader is {leader}; " if leader else ""
             event.fail(
-                f"only the leader runs the migration: juju run {self.app.name}/leader migrate"
+                f"only the leader runs the migration: {named}"
+                f"juju run {self.app.name}/leader migrate"
             )
             return
         workload_spec = self.workload_spec

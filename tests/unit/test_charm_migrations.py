@@ -251,3 +251,18 @@ def test_the_generated_key_never_reaches_a_status_or_the_log(make_ctx, workload,
     key = out.get_secret(label="flask-secret-key").latest_content["value"]
     assert key not in caplog.text
     assert all(key not in status.message for status in [*ctx.unit_status_history, out.unit_status])
+
+
+def test_the_migrate_action_elsewhere_names_the_leader(make_ctx, with_migrate_sh):
+    first = make_ctx()
+    led = first.run(first.on.config_changed(), with_migrate_sh)
+    ctx = make_ctx()
+
+    with pytest.raises(testing.ActionFailed) as failed:
+        ctx.run(ctx.on.action("migrate"), dataclasses.replace(led, leader=False))
+
+    assert failed.value.message == (
+        "only the leader runs the migration: the leader is flask-k8s/0; "
+        "juju run flask-k8s/leader migrate"
+    )
+    assert _migrations(ctx) == []
