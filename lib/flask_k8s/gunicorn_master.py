@@ -498,6 +498,7 @@ def advance(server, roll):
         return
     if len(ready) == len(new) and len(new) < roll.target:
         new.append(server.spawn_worker())
-    # Workers sent SIGTERM finish their requests uncounted: the Arbiter's own loop stops the
-    # oldest workers beyond this count (them again) and forks when there are fewer.
-    server.num_workers = len(old) + len(new) + len(roll.draining)
+    # Every worker is counted, those stopping included: the Arbiter's own loop stops the
+    # oldest workers beyond this count, and a stopped worker still loading the app is not
+    # among the oldest: it would take a serving one with it, undrained.
+    server.num_workers = len(old) + len(new) + len(roll.draining) + len(roll.stopping)

@@ -160,3 +160,27 @@ def test_the_default_worker_count_follows_the_cpus_the_container_may_use(flask_w
         assert expected == 2
     time.sleep(1)
     assert len(_workers(pebble_pid)) == expected
+
+
+def test_a_change_during_a_rolling_reload_fails_no_request(flask_workload):
+    # The second reload stops the worker the first one is still booting: it must take no
+    # serving worker down with it.
+    assert flask_workload.reconcile(token="one") == "active"
+    wait_until(lambda: _serves_token("one"), "the first settings")
+
+    result = loadgen.run(
+        [
+            loadgen.Clients(3, path="/token", keep_body=True, pause=0.005),
+            loadgen.Clients(3, keepalive=False, path="/token", keep_body=True, pause=0.005),
+        ],
+        duration=14,
+        # One hook after the other, as Juju runs them: the second starts while the first
+        # one's reload is replacing workers.
+        actions=[(1.0, lambda: [flask_workload.reconcile(token=t) for t in ("two", "three")])],
+    )
+
+    assert result.actions[0].value == ["active", "active"], result.actions[0].error
+    assert result.failed == 0, result.failures
+    last = [body for at, body in result.bodies() if at > result.end - 2]
+    assert last
+    assert all('"three"' in body for body in last)

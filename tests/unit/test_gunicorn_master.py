@@ -704,6 +704,24 @@ def test_a_second_reload_while_a_new_worker_boots_drains_nothing_yet(clock, roll
     assert arbiter.drains() == []
 
 
+def _stopped_by_gunicorns_own_loop(arbiter: FakeArbiter) -> list[int]:
+    """What gunicorn's manage_workers would SIGTERM: the oldest workers beyond the count."""
+    by_age = sorted(arbiter.WORKERS, key=lambda pid: arbiter.WORKERS[pid].age)
+    return by_age[: max(0, len(by_age) - arbiter.num_workers)]
+
+
+def test_a_booting_worker_stopped_by_a_second_reload_takes_no_serving_one_with_it(clock, rolls):
+    arbiter = FakeArbiter(workers=1)
+    roll = started(arbiter, rolls)  # 101 serves
+    gunicorn_master.rolling_reload(arbiter, roll)  # forks 102, which loads the app...
+
+    gunicorn_master.rolling_reload(arbiter, roll)  # ...and is stopped by a second reload
+
+    assert arbiter.terms() == [102]
+    # 102 is still a child until it exits: counted, so gunicorn does not stop 101 for it.
+    assert _stopped_by_gunicorns_own_loop(arbiter) == []
+
+
 def test_only_a_worker_that_loaded_the_app_is_sent_the_drain_signal(clock, rolls):
     arbiter = FakeArbiter(workers=1)
     roll = started(arbiter, rolls)  # 101 serves
