@@ -9,6 +9,7 @@ import time
 import ops
 
 from . import (
+    config,
     migrations,
     observability,
     paas_config,
@@ -218,9 +219,9 @@ class FlaskCharm(ops.CharmBase):
         peers = self.model.get_relation(self.workload_spec.peer_relation)
         if peers is None:
             return "the secret-storage peer relation does not exist yet; try again shortly"
-        lifetime = self.config.get("flask-permanent-session-lifetime")
-        if isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime <= 0:
-            lifetime = secrets.DEFAULT_SESSION_LIFETIME
+        # As the reconcile reads it; an invalid value is the reconcile's to report.
+        flask = config.parse_flask(self.config, config.Problems())
+        lifetime = flask.permanent_session_lifetime or secrets.DEFAULT_SESSION_LIFETIME
         try:
             secrets.rotate_secret_key(
                 self.model, peers, now=time.time(), session_lifetime=float(lifetime)
