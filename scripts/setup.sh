@@ -3,7 +3,8 @@
 # - uv and the locked development environment (.venv);
 # - Pebble and the statsd exporter, built from the Go module proxy at pinned versions;
 # - a stand-in for the rock's files under /opt/flask-k8s: the rock's Python with gunicorn and
-#   the example app's requirements, the statsd exporter and its mapping;
+#   the example apps' requirements (flask-k8s-app from this repository), the statsd exporter
+#   and its mapping;
 # - the rock's user, _daemon_;
 # - PostgreSQL and Redis from Debian's packages, for the integration tests (which start
 #   their own throwaway servers: the system services are not started).
@@ -106,8 +107,12 @@ if [ ! -x "$PREFIX/rock/bin/python3" ]; then
     # The system Python, so that _daemon_ can run it (pyenv's lives under /root).
     uv venv --quiet --allow-existing --python /usr/bin/python3 "$PREFIX/rock"
 fi
+# flask-k8s-app, which the examples require, is this repository's own package (not on PyPI
+# yet): the path stands in for it, rebuilt every time so the rock has the code as it is.
 uv pip install --quiet --python "$PREFIX/rock/bin/python3" \
-    -r examples/flask-app/requirements.txt "$GUNICORN"
+    -r examples/flask-app/requirements.txt -r examples/flask-factory-app/requirements.txt \
+    "$GUNICORN" \
+    ./flask-k8s-app --reinstall-package flask-k8s-app
 install -m 0644 scripts/rock/statsd-mapping.conf "$PREFIX/rock/statsd-mapping.conf"
 # Mount points only: the tests run under scripts/hermetic.sh, which mounts an empty tmpfs on
 # each, so nothing an earlier run left in them is seen.

@@ -1,13 +1,12 @@
 """An example 12-factor Flask app: all of its settings come from the environment.
 
-flask-k8s hands it FLASK_* variables; ``from_prefixed_env`` loads them into ``app.config``
-(JSON values such as ``true`` and ``3`` become Python values). Related databases come as
-connection URLs (POSTGRESQL_DB_CONNECT_STRING, REDIS_DB_CONNECT_STRING); without them the app
-still runs and only the pages that need them answer 503.
-
-Tracing: the app only instruments Flask. With the charm integrated with Tempo, flask-k8s's
-gunicorn config gives every worker a tracer provider that sends the spans there; without it,
-the instrumentation records nothing.
+flask-k8s hands it FLASK_* variables and one set of variables per integration; the
+``flask_k8s_app.FlaskK8s`` extension loads them into ``app.config`` (JSON values such as
+``true`` and ``3`` become Python values), and gives the app what the charm wires up:
+``/__lbheartbeat__`` and ``/__heartbeat__`` for Pebble's checks (with a database and a Redis
+check once those are integrated), ``/__version__``, a JSON summary of each request with its
+request and trace ids, per-route metrics, and Flask's tracing when the charm is related to
+Tempo. Without an integration the app still runs, and only the pages that need it answer 503.
 """
 
 import hashlib
@@ -15,11 +14,11 @@ import os
 import pathlib
 
 import flask
-from opentelemetry.instrumentation import flask as flask_tracing
+
+import flask_k8s_app
 
 app = flask.Flask(__name__)
-app.config.from_prefixed_env()
-flask_tracing.FlaskInstrumentor().instrument_app(app)
+k8s = flask_k8s_app.FlaskK8s(app)
 
 MIGRATIONS_LOG = pathlib.Path(os.environ.get("MIGRATIONS_LOG", "/tmp/flask-app-migrations.log"))
 

@@ -16,6 +16,9 @@ import yaml
 from . import status
 
 WORKER_CLASSES = ("sync", "gevent")
+# How Pebble checks the app: flask_k8s_app's Dockerflow endpoints, or a TCP connect and a GET
+# of the readiness path; ``auto`` picks the first when the rock has flask_k8s_app.
+HEALTH_CHECKS = ("auto", "dockerflow", "basic")
 # The largest number a webserver-* or flask-* integer option takes (gunicorn and Flask read
 # them as C ints or seconds; Juju's own limit is 64 bits).
 _INT_MAX = 2**31 - 1
@@ -37,6 +40,8 @@ class WebserverConfig:
     worker_class: str | None = None
     # The app's path that Pebble's readiness check requests.
     readiness_path: str = "/"
+    # auto, dockerflow or basic (HEALTH_CHECKS).
+    health_checks: str = "auto"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,6 +199,10 @@ def parse_webserver(
         if worker_class not in WORKER_CLASSES:
             problems.invalid.append("webserver-worker-class must be sync or gevent")
             worker_class = None
+    health_checks = (_str(config, "webserver-health-checks", problems) or "auto").strip().lower()
+    if health_checks not in HEALTH_CHECKS:
+        problems.invalid.append("webserver-health-checks must be auto, dockerflow or basic")
+        health_checks = "auto"
     return WebserverConfig(
         workers=_int(config, "webserver-workers", 1, problems),
         threads=_int(config, "webserver-threads", 1, problems),
@@ -201,6 +210,7 @@ def parse_webserver(
         keepalive=_int(config, "webserver-keepalive", 0, problems),
         worker_class=worker_class,
         readiness_path=_path(config, "webserver-readiness-path", problems),
+        health_checks=health_checks,
     )
 
 

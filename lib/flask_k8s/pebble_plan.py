@@ -14,6 +14,7 @@ reconcile starts it).
 from __future__ import annotations
 
 import collections.abc
+import re
 import typing
 
 from . import config, gunicorn, spec, status
@@ -23,6 +24,8 @@ LAYER_LABEL = "flask-k8s"
 # Health checks. Liveness (gunicorn accepts connections) restarts gunicorn; readiness (the app
 # answers a request) only reports: a failing database must not make Pebble restart the app.
 ALIVE, READY, EXPORTER = "flask-alive", "flask-ready", "statsd-exporter-alive"
+# flask_k8s_app's Dockerflow endpoints: the process answers / every dependency answers.
+LBHEARTBEAT, HEARTBEAT = "/__lbheartbeat__", "/__heartbeat__"
 # How long a -worker or -scheduler has after SIGTERM to finish its job before SIGKILL, when
 # the rock sets no kill-delay of its own (Pebble's default is 5s).
 WORKER_KILL_DELAY = "30s"
@@ -60,6 +63,8 @@ def build_layer(
     webserver: config.WebserverConfig,
     runs_scheduler: bool,
     workload: spec.WorkloadSpec,
+    *,
+    dockerflow: bool = False,
 ) -> dict[str, typing.Any]:
     """The charm's layer: each managed service, from the rock's definition."""
     if workload.service not in rock_services:
@@ -86,14 +91,22 @@ def build_layer(
         "summary": "flask-k8s",
         "description": "The app's services with the environment flask-k8s computed.",
         "services": services,
-        "checks": checks(webserver.readiness_path, workload),
+        "checks": checks(webserver.readiness_path, workload, dockerflow=dockerflow),
     }
 
 
-def checks(readiness_path: str, workload: spec.WorkloadSpec) -> dict[str, dict[str, typing.Any]]:
-    """Liveness and readiness of the app, and liveness of the metrics exporter."""
+def checks(
+    readiness_path: str, workload: spec.WorkloadSpec, *, dockerflow: bool = False
+) -> dict[str, dict[str, typing.Any]]:
+    """Liveness and readiness of the app, and liveness of the metrics exporter.
 
-    def check(name: str, level: str, timeout: int) -> dict[str, typing.Any]:
+    With Dockerflow endpoints, liveness asks the process (``/__lbheartbeat__``) and readiness
+    its dependencies (``/__heartbeat__``, unless another readiness path was set). The
+    heartbeat runs each dependency's check within its own timeout, so one failure is a real
+    one: readiness goes down at the first, and ``juju status`` says so within a period.
+    """
+
+    def check(name: str, level: str, timeout: int, threshold: int) -> dict[str, typing.Any]:
         period = check_period(name, workload)
         return {
             "override": "replace",
@@ -101,17 +114,47 @@ def checks(readiness_path: str, workload: spec.WorkloadSpec) -> dict[str, dict[s
             "period": f"{period}s",
             # Pebble wants a timeout shorter than the period.
             "timeout": f"{max(1, min(timeout, period // 2))}s",
-            "threshold": workload.check_threshold,
+            "threshold": threshold,
         }
 
+    threshold = workload.check_threshold
+    url = f"http://localhost:{workload.port}"
+    if dockerflow:
+        alive = {**check(ALIVE, "alive", 3, threshold), "http": {"url": url + LBHEARTBEAT}}
+        path = HEARTBEAT if readiness_path == "/" else readiness_path
+        ready = {**check(READY, "ready", 5, 1), "http": {"url": url + path}}
+    else:
+        alive = {**check(ALIVE, "alive", 3, threshold), "tcp": {"port": workload.port}}
+        ready = {**check(READY, "ready", 5, threshold), "http": {"url": url + readiness_path}}
     return {
-        ALIVE: {**check(ALIVE, "alive", 3), "tcp": {"port": workload.port}},
-        READY: {
-            **check(READY, "ready", 5),
-            "http": {"url": f"http://localhost:{workload.port}{readiness_path}"},
-        },
+        ALIVE: alive,
+        READY: ready,
         EXPORTER: {
-            **check(EXPORTER, "alive", 5),
+            **check(EXPORTER, "alive", 5, threshold),
             "http": {"url": f"http://localhost:{workload.exporter_port}/metrics"},
         },
     }
+
+
+# A heartbeat body, as Pebble logs a failing check: its first 512 bytes after the status code.
+_FAILED_CHECK = re.compile(r'"([^"\\]{1,60})":\s*"(error|critical)"')
+_MAX_NAMED = 5
+
+
+def failing_heartbeat_checks(log: str) -> list[str]:
+    """The checks a failing ``/__heartbeat__`` names, as ``name (level)``, worst first.
+
+    Pebble keeps only the start of the body; the heartbeat puts ``checks`` (names and
+    levels, the worst first) before the messages, so the names are in it. Only the
+    ``checks`` object is read: messages never reach the status.
+    """
+    _, found, rest = log.partition('"checks":')
+    if not found:
+        return []
+    body = rest.split("}", 1)[0]
+    named = [
+        f"{name} ({level})" for name, level in _FAILED_CHECK.findall(body) if name.isprintable()
+    ]
+    if len(named) > _MAX_NAMED:
+        named = [*named[:_MAX_NAMED], f"{len(named) - _MAX_NAMED} more"]
+    return named

@@ -10,7 +10,7 @@ import dataclasses
 import hashlib
 import typing
 
-from . import environment, gunicorn, gunicorn_master, migrations, pebble_plan, spec, state
+from . import config, environment, gunicorn, gunicorn_master, migrations, pebble_plan, spec, state
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,6 +23,15 @@ class RockFacts:
     app_files: frozenset[str] = frozenset()
     # The log targets in the container's plan: Pebble can't remove one, only disable it.
     log_targets: frozenset[str] = frozenset()
+    # Whether the rock's Python has flask_k8s_app, whose Dockerflow endpoints Pebble can check.
+    has_app_side: bool = False
+
+
+def dockerflow_checks(webserver: config.WebserverConfig, rock: RockFacts) -> bool:
+    """Whether Pebble checks the app through flask_k8s_app's Dockerflow endpoints."""
+    if webserver.health_checks == "auto":
+        return rock.has_app_side
+    return webserver.health_checks == "dockerflow"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +81,12 @@ def build(
     """The workload these inputs call for."""
     env = environment.build(charm_state, workload)
     layer = pebble_plan.build_layer(
-        rock.services, env, charm_state.webserver, charm_state.is_leader, workload
+        rock.services,
+        env,
+        charm_state.webserver,
+        charm_state.is_leader,
+        workload,
+        dockerflow=dockerflow_checks(charm_state.webserver, rock),
     )
     layer["log-targets"] = log_targets(charm_state, rock)
     command = str(layer["services"][workload.service].get("command", ""))

@@ -12,6 +12,7 @@ expired (the app's permanent session lifetime), at most ``MAX_FALLBACKS`` of the
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import json
 import math
@@ -122,7 +123,7 @@ def shared_secret(
     if not model.unit.is_leader():
         # Until the leader moves paas-charm's plain-text key into a secret, it is the key:
         # the unit keeps serving with the key its users' sessions were signed with.
-        legacy = data.get(LEGACY_FIELD)
+        legacy = _legacy_key(data)
         return (legacy, ()) if legacy else None
     try:
         secret = model.get_secret(label=SECRET_KEY_LABEL)
@@ -130,11 +131,17 @@ def shared_secret(
         value = content["value"]
     except (ops.SecretNotFoundError, ops.ModelError, KeyError):
         content = {}
-        value = data.get(LEGACY_FIELD) or new_key()
+        value = _legacy_key(data) or new_key()
         secret = model.app.add_secret({"value": value}, label=SECRET_KEY_LABEL)
     data[ID_FIELD] = secret.id or secret.get_info().id
     data.pop(LEGACY_FIELD, None)
     return value, fallbacks(content)
+
+
+def _legacy_key(data: collections.abc.Mapping[str, str]) -> str | None:
+    """paas-charm's plain-text key, unless it is blank (no key: a new one is made)."""
+    legacy = data.get(LEGACY_FIELD)
+    return legacy if legacy and legacy.strip() else None
 
 
 def key_history(

@@ -28,7 +28,7 @@ import typing
 
 import ops
 
-from . import migrations, pebble_plan, plan, spec, state, status
+from . import gunicorn, migrations, pebble_plan, plan, spec, state, status
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,42 @@ def _pull(container: ops.Container, path: str) -> str | None:
         return None
 
 
+_RECORD_VERSION = 2
+
+
+def _python_prefixes(command: str) -> list[str]:
+    """Where the Python that runs the web service keeps its packages (<prefix>/lib/...)."""
+    args = gunicorn.split_command(command)
+    if args and args[0].startswith("/"):
+        return [posixpath.dirname(posixpath.dirname(args[0]))]
+    return ["/usr", "/"]
+
+
+def _has_app_side(
+    container: ops.Container,
+    services: collections.abc.Mapping[str, collections.abc.Mapping[str, typing.Any]],
+    workload: spec.WorkloadSpec,
+) -> bool:
+    """Whether the rock's Python has flask_k8s_app (a few Pebble calls, once per container)."""
+    command = str(services.get(workload.service, {}).get("command", ""))
+    for prefix in _python_prefixes(command):
+        try:
+            versions = container.list_files(posixpath.join(prefix, "lib"), pattern="python3*")
+        except (ops.pebble.APIError, ops.pebble.PathError):
+            continue
+        for version in versions:
+            for packages in ("site-packages", "dist-packages"):
+                try:
+                    found = container.list_files(
+                        f"{version.path}/{packages}", pattern="flask_k8s_app*"
+                    )
+                except (ops.pebble.APIError, ops.pebble.PathError):
+                    continue
+                if found:
+                    return True
+    return False
+
+
 def observe(container: ops.Container, workload: spec.WorkloadSpec) -> Observed:
     """Read the container; on first sight, record the rock's own services.
 
@@ -69,11 +105,20 @@ def observe(container: ops.Container, workload: spec.WorkloadSpec) -> Observed:
     plan_log_targets = {name: target.to_dict() for name, target in current.log_targets.items()}
     record = f"{workload.state_dir}/{ROCK_SERVICES_FILE}"
     recorded = _pull(container, record)
-    if recorded is None:
+    facts = json.loads(recorded) if recorded is not None else None
+    if not isinstance(facts, dict) or facts.get("version") != _RECORD_VERSION:
+        # First sight of this container (or a record from before the rock's facts were
+        # kept): what the rock brings, read once, lives as long as the container does.
         rock_services = plan_services
-        container.push(record, json.dumps(rock_services, sort_keys=True), make_dirs=True)
-    else:
-        rock_services = json.loads(recorded)
+        if isinstance(facts, dict) and "version" not in facts:
+            rock_services = typing.cast("dict[str, typing.Any]", facts)
+        facts = {
+            "version": _RECORD_VERSION,
+            "services": rock_services,
+            "has_app_side": _has_app_side(container, rock_services, workload),
+        }
+        container.push(record, json.dumps(facts, sort_keys=True), make_dirs=True)
+    rock_services = facts["services"]
     try:
         app_files = frozenset(item.name for item in container.list_files(workload.app_dir))
     except ops.pebble.APIError:
@@ -83,6 +128,7 @@ def observe(container: ops.Container, workload: spec.WorkloadSpec) -> Observed:
             services=rock_services,
             app_files=app_files,
             log_targets=frozenset(current.log_targets),
+            has_app_side=bool(facts.get("has_app_side")),
         ),
         plan_services=plan_services,
         plan_checks=plan_checks,
@@ -440,5 +486,44 @@ def health(container: ops.Container, workload: spec.WorkloadSpec) -> str | None:
         info = infos.get(name)
         if info is not None and info.status == ops.pebble.CheckStatus.DOWN:
             failing = info.failures * pebble_plan.check_period(name, workload)
-            return f"{message} for {_duration(failing)}"
+            text = f"{message} for {_duration(failing)}"
+            if name == pebble_plan.READY:
+                named = pebble_plan.failing_heartbeat_checks(_check_log(container, info))
+                if named:
+                    text += ": " + ", ".join(named)
+            return text
     return None
+
+
+def _check_log(container: ops.Container, info: ops.pebble.CheckInfo) -> str:
+    """The last failure Pebble logged for a check (the start of the app's answer).
+
+    While a check is down, Pebble logs each failure in its recover-check change; right
+    after it went down that change may have none yet, and the failure that took it down is
+    the last entry of the perform-check change before it.
+    """
+    pebble = container.pebble
+    try:
+        changes = (
+            [pebble.get_change(ops.pebble.ChangeID(info.change_id))] if info.change_id else []
+        )
+        if not _failures(changes):
+            changes = [
+                change
+                for change in pebble.get_changes(select=ops.pebble.ChangeState.ALL)
+                if change.kind == "perform-check" and change.summary.endswith(f'"{info.name}"')
+            ]
+    except (ops.pebble.Error, NotImplementedError, OSError):
+        return ""
+    failures = _failures(sorted(changes, key=lambda change: change.spawn_time))
+    return failures[-1] if failures else ""
+
+
+def _failures(changes: collections.abc.Iterable[ops.pebble.Change]) -> list[str]:
+    return [
+        entry
+        for change in changes
+        for task in change.tasks
+        for entry in task.log
+        if "non-2xx status code" in entry
+    ]

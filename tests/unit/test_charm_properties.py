@@ -807,6 +807,10 @@ def shown(
     public = "\0".join(world.public)
     found: dict[str, str] = {}
     for value in dict.fromkeys((*world.credentials, *made)):
+        if not value.strip():
+            # A blank value's only visible form is its encoding ("%20"), which any encoded
+            # public text with a space holds too: it cannot be told from a leak.
+            continue
         forms = forms_of(value)
         text = next((text for text in texts if any(form in text for form in forms)), None)
         if text is None:

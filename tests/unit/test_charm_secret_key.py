@@ -169,6 +169,22 @@ def test_legacy_plaintext_key_is_adopted_into_a_secret_and_removed(ctx, fresh_st
     assert _env(out)["FLASK_SECRET_KEY"] == legacy
 
 
+@pytest.mark.parametrize("legacy", [" ", "\n\t "])
+def test_a_blank_legacy_key_is_no_key_and_a_new_one_is_made(ctx, fresh_state, legacy):
+    peer = dataclasses.replace(
+        next(iter(fresh_state.relations)), local_app_data={"flask_secret_key": legacy}
+    )
+    state = dataclasses.replace(fresh_state, relations={peer})
+
+    out = ctx.run(ctx.on.upgrade_charm(), state)
+
+    key = _generated(out).latest_content["value"]
+    assert key.strip()
+    assert len(key) >= 32
+    assert _env(out)["FLASK_SECRET_KEY"] == key
+    assert "flask_secret_key" not in out.get_relation(peer.id).local_app_data
+
+
 def test_legacy_plaintext_key_is_dropped_once_the_secret_exists(ctx, state, key_secret, peers):
     peers = dataclasses.replace(
         peers, local_app_data={**peers.local_app_data, "flask_secret_key": "old"}

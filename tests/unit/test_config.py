@@ -334,3 +334,23 @@ def test_readiness_path_defaults_to_the_root():
         == "/up?x=1"
     )
     assert problems.invalid == []
+
+
+@pytest.mark.parametrize("value", ["auto", "dockerflow", "basic", " Dockerflow "])
+def test_health_checks_option_takes_auto_dockerflow_or_basic(value):
+    problems = config.Problems()
+
+    webserver = config.parse_webserver({"webserver-health-checks": value}, problems)
+
+    assert webserver.health_checks == value.strip().lower()
+    assert problems.invalid == []
+
+
+def test_health_checks_default_to_auto_and_a_bad_value_is_named():
+    problems = config.Problems()
+    assert config.parse_webserver({}, problems).health_checks == "auto"
+
+    webserver = config.parse_webserver({"webserver-health-checks": "k8s"}, problems)
+
+    assert problems.invalid == ["webserver-health-checks must be auto, dockerflow or basic"]
+    assert webserver.health_checks == "auto"

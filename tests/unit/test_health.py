@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import ops
 import pytest
@@ -20,6 +21,7 @@ LEVELS = {
 def with_checks(ctx, state: testing.State, **checks: tuple[ops.pebble.CheckStatus, int]):
     """The state after the charm applied its layer, with Pebble's checks reporting ``checks``."""
     applied = ctx.run(ctx.on.config_changed(), state)
+    plan_checks = applied.get_container("flask-app").plan.checks
     container = dataclasses.replace(
         applied.get_container("flask-app"),
         check_infos=frozenset(
@@ -28,7 +30,7 @@ def with_checks(ctx, state: testing.State, **checks: tuple[ops.pebble.CheckStatu
                 level=LEVELS[name],
                 status=status,
                 failures=failures,
-                threshold=3,
+                threshold=plan_checks[name].threshold or 3,
             )
             for name, (status, failures) in checks.items()
         ),
@@ -107,3 +109,96 @@ def test_changing_the_readiness_path_changes_only_the_check(ctx, state):
     plan = out.get_container("flask-app").plan
     assert plan.checks["flask-ready"].http == {"url": "http://localhost:8000/healthz"}
     assert plan.services == before
+
+
+def _with_app_side(workload, tmp_path, installed: bool) -> testing.Container:
+    """The rock's container, its Python at /bin/python3 with packages under /lib."""
+    packages = tmp_path / "lib" / "python3.12" / "site-packages"
+    packages.mkdir(parents=True)
+    (packages / "flask-3.1.3.dist-info").mkdir()
+    if installed:
+        (packages / "flask_k8s_app-0.1.0.dist-info").mkdir()
+    container = workload.container()
+    mounts = {**container.mounts, "lib": testing.Mount(location="/lib", source=tmp_path / "lib")}
+    return dataclasses.replace(container, mounts=mounts)
+
+
+def test_a_rock_with_flask_k8s_app_is_checked_through_its_dockerflow_endpoints(
+    ctx, state, workload, tmp_path
+):
+    container = _with_app_side(workload, tmp_path, installed=True)
+
+    out = ctx.run(ctx.on.config_changed(), dataclasses.replace(state, containers={container}))
+
+    checks = out.get_container("flask-app").plan.checks
+    assert checks["flask-alive"].http == {"url": "http://localhost:8000/__lbheartbeat__"}
+    assert checks["flask-ready"].http == {"url": "http://localhost:8000/__heartbeat__"}
+
+
+def test_a_rock_without_flask_k8s_app_is_checked_by_port_and_readiness_path(
+    ctx, state, workload, tmp_path
+):
+    container = _with_app_side(workload, tmp_path, installed=False)
+
+    out = ctx.run(ctx.on.config_changed(), dataclasses.replace(state, containers={container}))
+
+    checks = out.get_container("flask-app").plan.checks
+    assert checks["flask-alive"].tcp == {"port": 8000}
+    assert checks["flask-ready"].http == {"url": "http://localhost:8000/"}
+
+
+def test_the_rock_is_looked_at_once_per_container(ctx, state, workload, tmp_path):
+    container = _with_app_side(workload, tmp_path, installed=True)
+    out = ctx.run(ctx.on.config_changed(), dataclasses.replace(state, containers={container}))
+    # The rock cannot change under a running container: the first look is recorded.
+    for item in (tmp_path / "lib" / "python3.12" / "site-packages").iterdir():
+        item.rmdir()
+
+    out = ctx.run(ctx.on.update_status(), out)
+
+    checks = out.get_container("flask-app").plan.checks
+    assert checks["flask-ready"].http == {"url": "http://localhost:8000/__heartbeat__"}
+
+
+def test_a_record_from_before_the_rocks_facts_is_completed(ctx, state, workload, tmp_path):
+    container = _with_app_side(workload, tmp_path, installed=True)
+    rock_services = {"flask": {"override": "replace", "command": workload.flask_command}}
+    (workload.state_dir / "rock-services.json").write_text(json.dumps(rock_services))
+
+    out = ctx.run(ctx.on.config_changed(), dataclasses.replace(state, containers={container}))
+
+    record = json.loads((workload.state_dir / "rock-services.json").read_text())
+    assert record["services"] == rock_services
+    assert record["has_app_side"] is True
+    checks = out.get_container("flask-app").plan.checks
+    assert checks["flask-alive"].http == {"url": "http://localhost:8000/__lbheartbeat__"}
+
+
+@pytest.mark.parametrize("option", ["basic", "dockerflow"])
+def test_the_health_checks_option_wins_over_what_the_rock_has(
+    ctx, state, workload, tmp_path, option
+):
+    container = _with_app_side(workload, tmp_path, installed=option == "basic")
+    state = dataclasses.replace(
+        state, containers={container}, config={"webserver-health-checks": option}
+    )
+
+    out = ctx.run(ctx.on.config_changed(), state)
+
+    alive = out.get_container("flask-app").plan.checks["flask-alive"]
+    assert (alive.tcp is not None) == (option == "basic")
+
+
+def test_a_failing_heartbeat_without_pebbles_log_keeps_the_plain_message(
+    ctx, state, workload, tmp_path
+):
+    container = _with_app_side(workload, tmp_path, installed=True)
+    state = with_checks(
+        ctx, dataclasses.replace(state, containers={container}), **{"flask-ready": (DOWN, 1)}
+    )
+
+    out = ctx.run(ctx.on.update_status(), state)
+
+    assert out.unit_status == testing.MaintenanceStatus(
+        "app not ready: readiness check failing for 10s"
+    )

@@ -188,3 +188,73 @@ def test_check_timing_follows_the_spec():
     assert checks["flask-ready"]["period"] == "1s"
     assert checks["flask-ready"]["threshold"] == 2
     assert checks["statsd-exporter-alive"]["period"] == "3s"
+
+
+def test_dockerflow_checks_ask_the_process_for_liveness_and_its_dependencies_for_readiness():
+    checks = pebble_plan.checks("/", WORKLOAD, dockerflow=True)
+
+    assert checks["flask-alive"]["http"] == {"url": "http://localhost:8000/__lbheartbeat__"}
+    assert "tcp" not in checks["flask-alive"]
+    assert checks["flask-ready"]["http"] == {"url": "http://localhost:8000/__heartbeat__"}
+    # The heartbeat's checks each have their own timeout: one failure is a real one, shown
+    # within a period; liveness keeps the threshold, so a slow moment restarts nothing.
+    assert checks["flask-ready"]["threshold"] == 1
+    assert checks["flask-alive"]["threshold"] == WORKLOAD.check_threshold
+
+
+def test_dockerflow_readiness_keeps_a_path_the_user_set():
+    checks = pebble_plan.checks("/ready", WORKLOAD, dockerflow=True)
+
+    assert checks["flask-ready"]["http"] == {"url": "http://localhost:8000/ready"}
+
+
+def test_only_liveness_restarts_the_app_with_dockerflow_checks():
+    layer = pebble_plan.build_layer(
+        ROCK, ENV, config.WebserverConfig(), True, WORKLOAD, dockerflow=True
+    )
+
+    assert layer["services"]["flask"]["on-check-failure"] == {"flask-alive": "restart"}
+
+
+def test_basic_checks_connect_to_the_port_and_get_the_readiness_path():
+    checks = pebble_plan.checks("/", WORKLOAD)
+
+    assert checks["flask-alive"]["tcp"] == {"port": 8000}
+    assert checks["flask-ready"]["http"] == {"url": "http://localhost:8000/"}
+    assert checks["flask-ready"]["threshold"] == WORKLOAD.check_threshold
+
+
+def test_the_failing_checks_of_a_heartbeat_are_named_worst_first_without_their_messages():
+    log = (
+        '2026-12-01T22:58:19Z ERROR non-2xx status code 500; {"status": "critical", '
+        '"checks": {"queue": "critical", "database": "error", "redis": "ok", "cache": '
+        '"warning"}, "details": {"database": {"messages": {"x": "password=hunter2"}}}}'
+    )
+
+    assert pebble_plan.failing_heartbeat_checks(log) == ["queue (critical)", "database (error)"]
+
+
+def test_a_heartbeat_cut_short_by_pebble_still_names_the_checks_it_kept():
+    log = 'ERROR non-2xx status code 503; {"status": "error", "checks": {"database": "error", "re'
+
+    assert pebble_plan.failing_heartbeat_checks(log) == ["database (error)"]
+
+
+def test_an_answer_that_is_no_heartbeat_names_nothing():
+    assert pebble_plan.failing_heartbeat_checks("ERROR non-2xx status code 502; Bad Gateway") == []
+    assert pebble_plan.failing_heartbeat_checks("") == []
+
+
+def test_many_failing_checks_are_counted_past_the_fifth():
+    checks = ", ".join(f'"c{i}": "error"' for i in range(8))
+
+    named = pebble_plan.failing_heartbeat_checks(f'{{"checks": {{{checks}}}}}')
+
+    assert named == [
+        "c0 (error)",
+        "c1 (error)",
+        "c2 (error)",
+        "c3 (error)",
+        "c4 (error)",
+        "3 more",
+    ]

@@ -163,3 +163,23 @@ def test_json_logging_comes_from_the_state():
     # Only the file changes, so the apply step checks it and reloads gunicorn with SIGHUP.
     assert json_lines.layer == plain.layer
     assert json_lines.checks == plain.checks
+
+
+def _checks(health_checks: str, has_app_side: bool) -> dict[str, typing.Any]:
+    charm_state = _state(webserver=config.WebserverConfig(health_checks=health_checks))
+    rock = plan.RockFacts(ROCK_SERVICES, has_app_side=has_app_side)
+    return plan.build(charm_state, rock, WORKLOAD).layer["checks"]
+
+
+def test_auto_health_checks_use_dockerflow_when_the_rock_has_flask_k8s_app():
+    assert _checks("auto", has_app_side=True)["flask-ready"]["http"]["url"].endswith(
+        "/__heartbeat__"
+    )
+    assert "tcp" in _checks("auto", has_app_side=False)["flask-alive"]
+
+
+def test_the_health_checks_option_overrides_what_the_rock_has():
+    assert "tcp" in _checks("basic", has_app_side=True)["flask-alive"]
+    assert _checks("dockerflow", has_app_side=False)["flask-alive"]["http"]["url"].endswith(
+        "/__lbheartbeat__"
+    )

@@ -148,6 +148,7 @@ def test_shipped_rules_alert_on_down_errors_and_latency_of_this_app_only(tmp_pat
         "FlaskTargetMissing",
         "FlaskHighServerErrorRate",
         "FlaskSlowResponses",
+        "FlaskRouteHighServerErrorRate",
     }
     for rule in by_name.values():
         assert rule["labels"]["juju_application"] == "shop"
