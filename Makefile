@@ -14,3 +14,4 @@ test: setup
 bench: setup
 	.venv/bin/python bench/hook_cost.py
 	scripts/hermetic.sh .venv/bin/python bench/availability.py
+	.venv/bin/python bench/app_side.py

@@ -62,6 +62,8 @@ class Workload:
         self.pebble.start(self.log)
         self.container = self.pebble.container()
         self.secret_key = secrets.new_key()
+        # The rock's names and the checks' timing the reconcile uses.
+        self.workload_spec = spec.FLASK
 
     def reconcile(
         self, related: relations.Integrations | None = None, **values: typing.Any
@@ -77,7 +79,7 @@ class Workload:
                 self.secret_key,
                 integrations=None if related is None else (lambda: related),
             )
-            workload.reconcile(self.container, state, spec.FLASK)
+            workload.reconcile(self.container, state, self.workload_spec)
         except status.StatusError as error:
             return f"{type(error).__name__.lower()}: {error.message}"
         return "active"
@@ -245,6 +247,10 @@ class Postgresql:
             "--no-instructions",
             cwd=self.directory,
         )
+        self.launch()
+
+    def launch(self) -> None:
+        """Start the initialised server (again, after ``stop``)."""
         options = (
             f"-c port={self.port} -c listen_addresses=127.0.0.1 "
             f"-c unix_socket_directories={self.directory} -c fsync=off"
@@ -373,6 +379,33 @@ def redis() -> collections.abc.Iterator[Redis]:
     finally:
         instance.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+# What postgresql-k8s creates for the relation: a user per relation and its password. This
+# one needs percent-encoding in a URL: every character that means something there.
+USER = "relation-7"
+PASSWORD = "p@ss:/?#% w"
+
+
+@pytest.fixture
+def database(postgresql) -> str:
+    """A fresh database `flask-k8s`, owned by the relation's user, as the provider leaves it."""
+    reset = f"""
+        DROP DATABASE IF EXISTS "flask-k8s" WITH (FORCE);
+        DROP DATABASE IF EXISTS "flask-k8s-2" WITH (FORCE);
+        DROP ROLE IF EXISTS "{USER}";
+        CREATE ROLE "{USER}" LOGIN PASSWORD '{PASSWORD}';
+        CREATE DATABASE "flask-k8s" OWNER "{USER}";
+    """
+    postgresql.sql(reset)
+    return "flask-k8s"
+
+
+@pytest.fixture
+def cache(redis):
+    """The Redis server, emptied."""
+    redis.command("FLUSHALL")
+    return redis
 
 
 def service_logs(pebble: local.Pebble, service: str) -> list[str]:

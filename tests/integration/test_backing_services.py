@@ -14,12 +14,15 @@ import pytest
 
 from flask_k8s import integrations, relations
 from flask_k8s.integrations import relation
-from tests.integration.conftest import MIGRATIONS_LOG, free_port, request, wait_until
+from tests.integration.conftest import (
+    MIGRATIONS_LOG,
+    PASSWORD,
+    USER,
+    free_port,
+    request,
+    wait_until,
+)
 
-# What postgresql-k8s creates for the relation: a user per relation and its password. This
-# one needs percent-encoding in a URL: every character that means something there.
-USER = "relation-7"
-PASSWORD = "p@ss:/?#% w"
 SECRET_URI = "secret:d3a1kq7mp25c7b2kq3g0"
 
 
@@ -75,27 +78,6 @@ def related(*answers: dict[str, str]) -> relations.Integrations:
         environment.update(answer)
     secret_values = tuple(value for name, value in environment.items() if "PASSWORD" in name)
     return relations.Integrations(environment=environment, secret_values=secret_values)
-
-
-@pytest.fixture
-def database(postgresql) -> str:
-    """A fresh database `flask-k8s`, owned by the relation's user, as the provider leaves it."""
-    reset = f"""
-        DROP DATABASE IF EXISTS "flask-k8s" WITH (FORCE);
-        DROP DATABASE IF EXISTS "flask-k8s-2" WITH (FORCE);
-        DROP ROLE IF EXISTS "{USER}";
-        CREATE ROLE "{USER}" LOGIN PASSWORD '{PASSWORD}';
-        CREATE DATABASE "flask-k8s" OWNER "{USER}";
-    """
-    postgresql.sql(reset)
-    return "flask-k8s"
-
-
-@pytest.fixture
-def cache(redis):
-    """The Redis server, emptied."""
-    redis.command("FLUSHALL")
-    return redis
 
 
 def tables(postgresql, database: str) -> list[str]:

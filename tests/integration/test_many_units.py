@@ -20,13 +20,8 @@ import pytest
 
 from flask_k8s import local, migrations, secrets, spec, status, workload
 
-from .conftest import EXAMPLE_APP, wait_until
-from .test_backing_services import (
-    USER,
-    database,  # noqa: F401 (the fixture a fresh database)
-    postgresql_answer,
-    related,
-)
+from .conftest import EXAMPLE_APP, USER, wait_until
+from .test_backing_services import postgresql_answer, related
 
 # The units' ports differ here (one machine), so their URL inside the model would too: behind
 # an ingress, as in production, both have the same external URL, and so the same settings.

@@ -449,7 +449,15 @@ def dashboard() -> dict[str, typing.Any]:
 
 
 # Every status class the example app answers with; /status/<code> answers with any code.
-TRAFFIC = {"/status/200": 24, "/token": 6, "/status/302": 6, "/status/404": 12, "/status/500": 12}
+# /fail raises: a 500 counted as an unhandled exception on its route too.
+TRAFFIC = {
+    "/status/200": 24,
+    "/token": 6,
+    "/status/302": 6,
+    "/status/404": 12,
+    "/status/500": 10,
+    "/fail": 2,
+}
 SENT = {"2": 30, "3": 6, "4": 12, "5": 12}
 # Our application's series, as the published rules select them.
 OURS = ",".join(f'{name}="{value}"' for name, value in TOPOLOGY.matchers().items())
@@ -474,9 +482,10 @@ def warm_up() -> None:
     sample). Mostly 2xx: a dashboard that divided cumulative counters instead of rates would
     show a much lower 5xx ratio than the traffic sent afterwards.
     """
-    for path in ("/status/302", "/status/404", "/status/500", *["/status/200"] * 40):
+    warm = ("/status/302", "/status/404", "/status/500", "/fail", "/token", *["/status/200"] * 40)
+    for path in warm:
         get(path)
-    first = {"2": 40, "3": 1, "4": 1, "5": 1}
+    first = {"2": 41, "3": 1, "4": 1, "5": 2}
     wait_until(
         lambda: all(by_class(exporter_counts(), c) >= n for c, n in first.items()),
         "the exporter to count the first answers",
@@ -538,6 +547,39 @@ def assert_dashboard_shows(server: Prometheus, traffic: Traffic) -> None:
     # readiness checks, the first requests while the app warmed up).
     assert 1e-5 < value("Average request duration/A") < 10 * traffic.slowest
     assert value("Request duration percentiles/C") < 10 * traffic.slowest
+    assert_route_panels_show(results, traffic)
+
+
+def assert_route_panels_show(
+    results: dict[str, list[dict[str, typing.Any]]], traffic: Traffic
+) -> None:
+    """flask_k8s_app's per-route series: by route template and method, never by raw path."""
+    rates = {
+        (series["metric"]["method"], series["metric"]["route"]): float(series["value"][1])
+        for series in results["Top routes by request rate/A"]
+    }
+    assert ("GET", "/status/<int:code>") in rates
+    assert ("GET", "/token") in rates
+    assert not any(route.startswith("/status/2") for _, route in rates)
+    # /status/<int:code> answered 2xx, 3xx, 4xx and 5xx: its 5xx share is that of the traffic
+    # sent to it; /token never failed; /fail always did.
+    ratios = {
+        series["metric"]["route"]: float(series["value"][1])
+        for series in results["5XX ratio by route/A"]
+    }
+    assert ratios["/token"] == 0
+    assert ratios["/fail"] == pytest.approx(1)
+    sent = TRAFFIC["/status/200"] + TRAFFIC["/status/302"] + TRAFFIC["/status/404"]
+    share = TRAFFIC["/status/500"] / (sent + TRAFFIC["/status/500"])
+    assert ratios["/status/<int:code>"] == pytest.approx(share, abs=0.05)
+    p99 = {
+        series["metric"]["route"]: float(series["value"][1])
+        for series in results["p99 duration by route/A"]
+    }
+    assert 0 < p99["/token"] < 10 * traffic.slowest
+    [exceptions] = results["Unhandled exceptions by route/A"]
+    assert exceptions["metric"]["route"] == "/fail"
+    assert exceptions["metric"]["exception"] == "RuntimeError"
 
 
 def assert_alert_rules_fire(
@@ -554,6 +596,7 @@ def assert_alert_rules_fire(
         "FlaskTargetMissing",
         "FlaskHighServerErrorRate",
         "FlaskSlowResponses",
+        "FlaskRouteHighServerErrorRate",
     }
 
     # 5xx: 12 of about 60 answers.
@@ -561,6 +604,18 @@ def assert_alert_rules_fire(
     assert errors["metric"]["juju_application"] == "flask-k8s"
     assert float(errors["value"][1]) == pytest.approx(traffic.ratio("5"), abs=0.03)
     wait_until(lambda: "FlaskHighServerErrorRate" in pending(server), "the 5xx alert")
+
+    # Per route: the route that failed, with its own ratio. /token never failed; /fail
+    # always did, but 3 requests in 5 minutes are below the rule's floor of a request a
+    # minute: one failing request on a quiet route pages nobody.
+    routes = {
+        series["metric"]["route"]: float(series["value"][1])
+        for series in server.query(exprs["FlaskRouteHighServerErrorRate"])
+    }
+    assert set(routes) == {"/status/<int:code>"}
+    sent = sum(n for path, n in TRAFFIC.items() if path.startswith("/status/"))
+    assert routes["/status/<int:code>"] == pytest.approx(TRAFFIC["/status/500"] / sent, abs=0.05)
+    wait_until(lambda: "FlaskRouteHighServerErrorRate" in pending(server), "the route alert")
 
     # Latency: fast so far; then slow requests (3s timers, as gunicorn sends them, in ms).
     assert server.query(exprs["FlaskSlowResponses"]) == []

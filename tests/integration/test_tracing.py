@@ -238,6 +238,18 @@ def test_json_logs_carry_the_trace_of_their_request(flask_workload, receiver):
     assert (token_span.name, token_span.trace_id) == ("GET /token", access["traceId"])
     assert (fail_span.name, fail_span.trace_id) == ("GET /fail", failed["traceId"])
 
+    # flask_k8s_app's summary of the same request: its route, the id the client sent, and
+    # the ids of its span.
+    (summary,) = [
+        line
+        for line in lines
+        if line["attributes"]["logger.name"] == "request.summary"
+        and line["attributes"].get("request_id") == "req-42"
+    ]
+    assert summary["attributes"]["http.route"] == "/token"
+    assert summary["attributes"]["http.response.status_code"] == 200
+    assert (summary["traceId"], summary["spanId"]) == (access["traceId"], access["spanId"])
+
 
 def test_turning_json_logging_on_reloads_gunicorn_without_a_restart(flask_workload, receiver):
     related = tracing_integration(receiver)

@@ -82,11 +82,18 @@ class Database:
     def __call__(self) -> list[_checks.CheckMessage]:
         """Connect and run SELECT 1."""
         try:
+            sa = require("sqlalchemy", "the database check", "db")
+        except MissingExtra as error:
+            return [_checks.Warning(f"cannot check: {error}", id=_NOT_INSTALLED)]
+        url = str(self.app.config.get("SQLALCHEMY_DATABASE_URI") or "")
+        try:
             engine = self.engine()
         except MissingExtra as error:
             return [_checks.Warning(f"cannot check: {error}", id=_NOT_INSTALLED)]
-        sa = importlib.import_module("sqlalchemy")
-        url = str(self.app.config.get("SQLALCHEMY_DATABASE_URI") or "")
+        except (sa.exc.SQLAlchemyError, ValueError, ImportError) as error:
+            # A URL SQLAlchemy cannot load (an unknown dialect or driver, a malformed URL).
+            message = f'Database misconfigured: "{_clean(error, url)}"'
+            return [_checks.Error(message, id="dockerflow.health.E009")]
         try:
             with engine.connect() as connection:
                 connection.execute(sa.text("SELECT 1"))

@@ -168,6 +168,7 @@ class Registry:
         self._lock = threading.Lock()
         self._cached: tuple[float, float, frozenset[str], HeartbeatResult] | None = None
         self._run_lock = threading.Lock()
+        self._inflight: dict[frozenset[str], concurrent.futures.Future[HeartbeatResult]] = {}
 
     def register(self, name: str, func: CheckFunction, *, failure_level: int = ERROR) -> None:
         """Add a check; a name already taken is replaced.
@@ -207,9 +208,26 @@ class Registry:
                 at, cached_for, cached_key, result = self._cached
                 if cached_key == key and now - at < min(cached_for, cache_seconds):
                     return result
+            inflight = self._inflight.get(key)
+            owner = inflight is None
+            if inflight is None:
+                inflight = concurrent.futures.Future()
+                self._inflight[key] = inflight
+        if not owner:
+            # Another caller is running the checks: its answer is as fresh as a new run.
+            return inflight.result()
+        try:
             result = self._run(timeout, key)
+        except BaseException as error:
+            inflight.set_exception(error)
+            raise
+        finally:
+            with self._run_lock:
+                self._inflight.pop(key, None)
+        with self._run_lock:
             self._cached = (time.monotonic(), cache_seconds, key, result)
-            return result
+        inflight.set_result(result)
+        return result
 
     def _run(self, timeout: float, silenced: frozenset[str]) -> HeartbeatResult:
         with self._lock:

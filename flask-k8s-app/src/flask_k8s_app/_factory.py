@@ -61,7 +61,8 @@ class SecurityHeaders:
         app.config.setdefault("K8S_FRAME_OPTIONS", "SAMEORIGIN")
         app.config.setdefault("K8S_HSTS_SECONDS", 31536000)
         app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-        app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+        if app.config.get("SESSION_COOKIE_SAMESITE") is None:  # Flask's default: no SameSite
+            app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
         app.after_request(self._headers)
         return self
 

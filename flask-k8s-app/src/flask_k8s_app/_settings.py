@@ -204,6 +204,8 @@ def statsd_address(value: object) -> tuple[str, int] | None:
     host, sep, port = str(value or "").rpartition(":")
     if not sep or not port.isdigit():
         return None
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]  # [::1]:9125
     return (host or "localhost", int(port))
 
 

@@ -49,10 +49,13 @@ def upgrade(app: flask.Flask, revision: str = "head") -> None:
             "the app has no Flask-Migrate: load the 'db' extension "
             "(flask_k8s_app.create_app(..., extensions=[..., 'db']))"
         )
-    import flask_migrate  # noqa: PLC0415 (only the migration step needs it)
+    # Alembic itself, not flask_migrate.upgrade: that one logs the reason and exits, and the
+    # reason must reach stderr, where the charm reads it.
+    import alembic.command  # noqa: PLC0415 (only the migration step needs it)
 
+    config = app.extensions["migrate"]
     with app.app_context():
-        flask_migrate.upgrade(revision=revision)
+        alembic.command.upgrade(config.migrate.get_config(directory=config.directory), revision)
 
 
 def main(argv: list[str] | None = None) -> int:

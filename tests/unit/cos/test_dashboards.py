@@ -133,6 +133,10 @@ def test_the_shipped_dashboard_has_the_panels_users_know():
         "5XX rate",
         "Average request duration",
         "Request duration percentiles",
+        "Top routes by request rate",
+        "5XX ratio by route",
+        "p99 duration by route",
+        "Unhandled exceptions by route",
     ]
 
 
