@@ -10,6 +10,7 @@ import ops
 
 from . import (
     config,
+    juju,
     migrations,
     observability,
     paas_config,
@@ -17,7 +18,6 @@ from . import (
     relations,
     secrets,
     spec,
-    state,
     status,
     workload,
 )
@@ -91,7 +91,7 @@ class FlaskCharm(ops.CharmBase):
         try:
             self._reconcile()
         except status.StatusError as error:
-            self._set_status(error.status)
+            self._set_status(ops.StatusBase.from_name(error.name, error.message))
 
     def _reconcile(self) -> None:
         workload_spec = self.workload_spec
@@ -108,7 +108,7 @@ class FlaskCharm(ops.CharmBase):
         if isinstance(paas, status.Blocked):
             raise paas
         try:
-            charm_state = state.from_charm(self, workload_spec, external_url, paas, self.redactor)
+            charm_state = juju.read_state(self, workload_spec, external_url, paas, self.redactor)
         except status.Missing:
             if container.can_connect():
                 try:
@@ -175,7 +175,7 @@ class FlaskCharm(ops.CharmBase):
         try:
             paas = paas_config.load(self.charm_dir)
             external_url = relations.external_url(self, workload_spec)
-            charm_state = state.from_charm(self, workload_spec, external_url, paas, self.redactor)
+            charm_state = juju.read_state(self, workload_spec, external_url, paas, self.redactor)
             run = workload.migrate_now(container, charm_state, workload_spec, gate)
         except status.StatusError as error:
             event.fail(self.redactor.backstop(f"no migration ran: {error.message}"))

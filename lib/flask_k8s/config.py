@@ -27,6 +27,10 @@ _RESERVED_PREFIXES = ("webserver-",)
 _RESERVED_NAMES = ("migration-timeout",)
 # Seconds a migration may run, unless migration-timeout says otherwise.
 MIGRATION_TIMEOUT = 600
+# Previous secret keys the app accepts sessions from (FLASK_SECRET_KEY_FALLBACKS), at most.
+MAX_FALLBACKS = 3
+# Flask's own PERMANENT_SESSION_LIFETIME: how long a session cookie is accepted.
+DEFAULT_SESSION_LIFETIME = 31 * 24 * 3600
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,7 +15,7 @@ def build(charm_state: state.CharmState, workload: spec.WorkloadSpec) -> dict[st
     """Every variable the app, its workers and its migration see.
 
     User options come first and built-in variables last, so a user option can never
-    override a built-in one (``state.from_charm`` also refuses such options).
+    override a built-in one (``state.build`` also refuses such options).
     """
     prefix = workload.env_prefix
     env: dict[str, str] = dict(charm_state.user_env)

@@ -14,26 +14,14 @@ import typing
 
 import ops
 
-from . import spec, status
+from . import spec, state, status
 from .integrations import relation
 
 logger = logging.getLogger(__name__)
 
 
-@dataclasses.dataclass(frozen=True)
-class Integrations:
-    """What the related applications give the app."""
-
-    environment: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=dict)
-    # Pebble log targets (logging to Loki).
-    log_targets: collections.abc.Mapping[str, collections.abc.Mapping[str, typing.Any]] = (
-        dataclasses.field(default_factory=dict)
-    )
-    # Endpoints whose provider is still answering (the app runs without them meanwhile).
-    waiting: tuple[str, ...] = ()
-    # Required endpoints that are absent or not ready: the app must not run.
-    missing: tuple[str, ...] = ()
-    secret_values: tuple[str, ...] = ()
+Integrations = state.Integrations
+"""What the related applications give the app (defined with the state it is part of)."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,7 +20,7 @@ import secrets
 
 import ops
 
-from . import status
+from . import config, status
 
 SECRET_KEY_LABEL = "flask-secret-key"  # noqa: S105 (a label, not a secret)
 ID_FIELD = "secret-key-id"
@@ -33,9 +33,8 @@ HISTORY_LABEL = "flask-secret-key-history"
 HISTORY_ID_FIELD = "secret-key-history-id"
 # The secret's field with the previous keys: a JSON list of {"value", "expires"}.
 FALLBACKS_FIELD = "fallbacks"
-MAX_FALLBACKS = 3
-# Flask's own PERMANENT_SESSION_LIFETIME: how long a session cookie is accepted.
-DEFAULT_SESSION_LIFETIME = 31 * 24 * 3600
+MAX_FALLBACKS = config.MAX_FALLBACKS
+DEFAULT_SESSION_LIFETIME = config.DEFAULT_SESSION_LIFETIME
 
 
 @dataclasses.dataclass(frozen=True)

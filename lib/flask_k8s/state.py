@@ -1,21 +1,18 @@
-"""Everything the charm reads from Juju, as one immutable ``CharmState``.
+"""The inputs of one reconcile, as one immutable ``CharmState``, and their validation.
 
-``from_charm`` is the only place that reads config, secrets, relations and the charm's
-process environment; the rest of the reconcile works from the state alone.
+Pure (no ops): ``build`` takes plain values and callables. ``juju.read_state`` (the shell)
+is the only place that reads config, secrets, relations and the charm's process
+environment into them; the rest of the reconcile works from the state alone.
 """
 
 from __future__ import annotations
 
 import collections.abc
 import dataclasses
-import os
-import time
 import types
 import typing
 
-import ops
-
-from . import config, paas_config, proxy, relations, secrets, spec, status
+from . import config, proxy, spec, status
 
 # The variables flask-k8s sets itself, after the prefix; a user option may not set them.
 BUILTIN_VARIABLES = (
@@ -83,73 +80,24 @@ def unit_fqdn(unit_name: str, model_name: str) -> str:
     return f"{app}-{number}.{app}-endpoints.{model_name}.svc.cluster.local"
 
 
-def _unit_number(unit: ops.Unit) -> int:
-    return int(unit.name.rsplit("/", 1)[1])
-
-
 SecretReader = collections.abc.Callable[[str, str], dict[str, str]]
 """Reads the content of the secret an option points at: (option, secret ID) -> content."""
 
 
-def from_charm(
-    charm: ops.CharmBase,
-    workload: spec.WorkloadSpec,
-    external_url: str | None,
-    paas: paas_config.PaasConfig,
-    redactor: status.Redactor | None = None,
-) -> CharmState:
-    """Read Juju into a CharmState, or raise the status that says what is missing.
+@dataclasses.dataclass(frozen=True)
+class Integrations:
+    """What the related applications give the app."""
 
-    Every secret value is added to ``redactor`` as soon as it is read, so that whatever
-    stops the reconcile later cannot quote it.
-    """
-    model = charm.model
-    hide = redactor or status.Redactor()
-    peers = model.get_relation(workload.peer_relation)
-    peer_units = sorted(peers.units, key=_unit_number) if peers else []
-
-    def read_secret(option: str, secret_id: str) -> dict[str, str]:
-        content = secrets.read_option_secret(model, option, secret_id)
-        hide.add(*content.values())
-        return content
-
-    shared: list[tuple[str, tuple[secrets.Fallback, ...]] | None] = []
-
-    def generated_secret_key() -> str | None:
-        shared.append(secrets.shared_secret(model, peers))
-        if shared[0] is None:
-            return None
-        key, previous = shared[0]
-        hide.add(key, *(fallback.value for fallback in previous))
-        return key
-
-    def generated_fallbacks() -> tuple[str, ...]:
-        return secrets.live(shared[0][1], time.time()) if shared and shared[0] else ()
-
-    def previous_keys(key: str, session_lifetime: float) -> tuple[str, ...]:
-        found = secrets.key_history(
-            model, peers, key, now=time.time(), session_lifetime=session_lifetime
-        )
-        hide.add(*found)
-        return found
-
-    return build(
-        values=charm.config,
-        options=config.load_options(charm.charm_dir),
-        read_secret=read_secret,
-        generated_secret_key=generated_secret_key,
-        generated_fallbacks=generated_fallbacks,
-        previous_keys=previous_keys,
-        app_name=model.app.name,
-        model_name=model.name,
-        unit_name=model.unit.name,
-        is_leader=model.unit.is_leader(),
-        peer_units=[unit.name for unit in peer_units],
-        environ=os.environ,
-        integrations=lambda: relations.collect(charm, workload, external_url, hide),
-        workload=workload,
-        json_logging=paas.json_logging,
+    environment: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # Pebble log targets (logging to Loki).
+    log_targets: collections.abc.Mapping[str, collections.abc.Mapping[str, typing.Any]] = (
+        dataclasses.field(default_factory=dict)
     )
+    # Endpoints whose provider is still answering (the app runs without them meanwhile).
+    waiting: tuple[str, ...] = ()
+    # Required endpoints that are absent or not ready: the app must not run.
+    missing: tuple[str, ...] = ()
+    secret_values: tuple[str, ...] = ()
 
 
 def build(
@@ -166,7 +114,7 @@ def build(
     is_leader: bool = True,
     peer_units: collections.abc.Sequence[str] = (),
     environ: collections.abc.Mapping[str, str] | None = None,
-    integrations: collections.abc.Callable[[], relations.Integrations] | None = None,
+    integrations: collections.abc.Callable[[], Integrations] | None = None,
     workload: spec.WorkloadSpec = spec.FLASK,
     json_logging: bool = False,
 ) -> CharmState:
@@ -207,7 +155,7 @@ def build(
     )
     if problems.invalid and not problems.missing:
         problems.raise_if_any()
-    related = integrations() if integrations is not None else relations.Integrations()
+    related = integrations() if integrations is not None else Integrations()
     if problems.missing or related.missing:
         parts = [f"missing config: {', '.join(problems.missing)}"] if problems.missing else []
         if related.missing:
@@ -230,11 +178,11 @@ def build(
         if secret_key is None:
             raise status.Waiting("waiting for the leader to create the secret key")
         secret_key_fallbacks = generated_fallbacks()
-    lifetime = flask.permanent_session_lifetime or secrets.DEFAULT_SESSION_LIFETIME
+    lifetime = flask.permanent_session_lifetime or config.DEFAULT_SESSION_LIFETIME
     history = previous_keys(secret_key, float(lifetime))
     secret_key_fallbacks = tuple(
         dict.fromkeys(key for key in (*secret_key_fallbacks, *history) if key != secret_key)
-    )[: secrets.MAX_FALLBACKS]
+    )[: config.MAX_FALLBACKS]
     secret_values.extend(secret_key_fallbacks)
     secret_values.append(secret_key)
 

@@ -5,39 +5,35 @@ from __future__ import annotations
 import collections.abc
 import json
 import logging
+import typing
 import urllib.parse
-
-import ops
 
 
 class StatusError(Exception):
-    """Stops a reconcile; the unit shows ``status`` and nothing more is applied.
+    """Stops a reconcile; the unit shows a status of ``name`` with ``message``.
 
-    Messages are written by flask-k8s and never hold a secret value.
+    Pure: the shell turns it into an ``ops`` status (``ops.StatusBase.from_name``), so the
+    core that raises it imports no ops. Messages are written by flask-k8s and never hold a
+    secret value.
     """
 
-    status_type: type[ops.StatusBase] = ops.BlockedStatus
+    name: typing.ClassVar[str] = "blocked"
 
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
 
-    @property
-    def status(self) -> ops.StatusBase:
-        """The status to show."""
-        return self.status_type(self.message)
-
 
 class Blocked(StatusError):
     """Something the user must fix: a config value, a secret, the rock."""
 
-    status_type = ops.BlockedStatus
+    name = "blocked"
 
 
 class Waiting(StatusError):
     """Something that resolves itself: Pebble starting, the leader generating a key."""
 
-    status_type = ops.WaitingStatus
+    name = "waiting"
 
 
 def forms(value: str) -> set[str]:

@@ -2,7 +2,6 @@
 
 import pathlib
 
-import ops
 import pytest
 import yaml
 
@@ -148,7 +147,7 @@ def test_invalid_only_status_message():
     assert (
         raised.value.message == "invalid config: flask-preferred-url-scheme must be HTTP or HTTPS"
     )
-    assert isinstance(raised.value.status, ops.BlockedStatus)
+    assert raised.value.name == "blocked"
 
 
 def test_missing_only_status_message():

@@ -58,7 +58,7 @@ def test_no_proxy_settings_no_variables():
 def test_status_errors_carry_their_status(error_type, status_type):
     error = error_type("something to say")
 
-    assert error.status == status_type("something to say")
+    assert ops.StatusBase.from_name(error.name, error.message) == status_type("something to say")
     assert str(error) == "something to say"
 
 
