@@ -1,8 +1,10 @@
-"""Rule and dashboard files: the library's own, then the charm author's ``cos_custom/``.
+"""Rule and dashboard files: the library's own, then the charm author's.
 
 The library ships its defaults inside the package (``flask_k8s/cos/<kind>/``), so every
-charm built on it gets them. A charm author adds files of the same kinds under
-``<charm dir>/cos_custom/<kind>/``:
+charm built on it gets them; its dashboards are the repository's ``grafana_dashboards/``
+(the package's directory links there). A charm author adds dashboards under
+``<charm dir>/grafana_dashboards/``, with their own names (a shipped name is refused), and
+files of every kind under ``<charm dir>/cos_custom/<kind>/`` (paas-charm's place):
 
 - ``grafana_dashboards/*.json``: Grafana dashboards;
 - ``prometheus_alert_rules/*.rule`` or ``*.rules``: Prometheus alert rules;
@@ -44,22 +46,31 @@ def load(kind: str, charm_dir: pathlib.Path) -> tuple[list[File], list[str]]:
     files: list[File] = []
     problems: list[str] = []
     suffixes = SUFFIXES[kind]
-    sources = [
-        (SHIPPED / kind, "", f"flask_k8s/cos/{kind}"),
-        (charm_dir / CUSTOM_DIR / kind, CUSTOM_PREFIX, f"{CUSTOM_DIR}/{kind}"),
-    ]
+    sources = [(SHIPPED / kind, "", f"flask_k8s/cos/{kind}")]
+    if kind == DASHBOARDS:
+        sources.append((charm_dir / DASHBOARDS, "", DASHBOARDS))
+    sources.append((charm_dir / CUSTOM_DIR / kind, CUSTOM_PREFIX, f"{CUSTOM_DIR}/{kind}"))
+    seen: set[pathlib.Path] = set()
     for directory, prefix, shown in sources:
         for path in _listing(directory):
             suffix = next((s for s in suffixes if path.name.endswith(s)), None)
             if suffix is None or path.name.startswith(".") or not path.is_file():
                 continue
+            real = path.resolve()
+            if real in seen:  # The library's own, seen through the charm's directory.
+                continue
+            seen.add(real)
             source = f"{shown}/{path.name}"
+            name = prefix + path.name[: -len(suffix)]
+            if any(file.name == name for file in files):
+                problems.append(f"{source}: a shipped file has this name; rename it")
+                continue
             try:
                 text = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as error:
                 problems.append(f"{source}: cannot be read ({type(error).__name__}); file skipped")
                 continue
-            files.append(File(prefix + path.name[: -len(suffix)], source, text))
+            files.append(File(name, source, text))
     return files, problems
 
 

@@ -71,3 +71,51 @@ def test_cos_custom_as_a_file_is_no_directory_of_assets(tmp_path):
 
     assert [f.name for f in files] == ["flask"]
     assert problems == []
+
+
+def test_the_charms_own_dashboards_come_from_grafana_dashboards_at_its_root(tmp_path):
+    directory = tmp_path / "grafana_dashboards"
+    directory.mkdir()
+    (directory / "shop.json").write_text('{"title": "Shop"}')
+    custom(tmp_path, assets.DASHBOARDS)
+    (tmp_path / "cos_custom" / "grafana_dashboards" / "old.json").write_text("{}")
+
+    files, problems = assets.load(assets.DASHBOARDS, tmp_path)
+
+    assert [(f.name, f.source) for f in files] == [
+        ("flask", "flask_k8s/cos/grafana_dashboards/flask.json"),
+        ("shop", "grafana_dashboards/shop.json"),
+        ("custom_old", "cos_custom/grafana_dashboards/old.json"),
+    ]
+    assert problems == []
+
+
+def test_a_dashboard_named_as_a_shipped_one_is_refused_by_name(tmp_path):
+    directory = tmp_path / "grafana_dashboards"
+    directory.mkdir()
+    (directory / "flask.json").write_text('{"title": "Not the library\'s"}')
+
+    files, problems = assets.load(assets.DASHBOARDS, tmp_path)
+
+    assert [f.source for f in files] == ["flask_k8s/cos/grafana_dashboards/flask.json"]
+    assert problems == ["grafana_dashboards/flask.json: a shipped file has this name; rename it"]
+
+
+def test_this_repository_is_a_charm_whose_dashboards_are_the_shipped_ones():
+    # flask-k8s's own grafana_dashboards/ is what the package ships: seen once, not twice.
+    root = pathlib.Path(__file__).resolve().parents[3]
+
+    files, problems = assets.load(assets.DASHBOARDS, root)
+
+    assert [f.name for f in files] == ["flask"]
+    assert problems == []
+    assert (assets.SHIPPED / "grafana_dashboards").resolve() == root / "grafana_dashboards"
+
+
+def test_only_dashboards_are_read_from_the_charms_root(tmp_path):
+    (tmp_path / "prometheus_alert_rules").mkdir()
+    (tmp_path / "prometheus_alert_rules" / "mine.rules").write_text("alert: A\nexpr: up\n")
+
+    files, _ = assets.load(assets.PROMETHEUS_RULES, tmp_path)
+
+    assert [f.name for f in files] == ["flask"]
