@@ -215,11 +215,25 @@ def test_requests_are_logged_as_json_with_their_request_id_and_route(
     assert not any(s["attributes"]["url.path"].startswith("/__") for s in summaries())
 
 
+def _setup_uv() -> list[str]:
+    """The uv `make setup` ran (``python3 -m uv``, the first python3 on PATH that has it).
+
+    tox puts its own environment's python3 first on PATH; it has no uv.
+    """
+    for directory in [sys.prefix + "/bin", *os.environ.get("PATH", "").split(os.pathsep)]:
+        python = pathlib.Path(directory) / "python3"
+        if not python.exists():
+            continue
+        command = [str(python), "-m", "uv"]
+        if subprocess.run([*command, "--version"], capture_output=True, check=False).returncode:
+            continue
+        return command
+    pytest.fail("no python3 on PATH has uv, which `make setup` installs; run `make setup`")
+
+
 def test_the_package_installs_in_a_clean_virtualenv_with_flask_alone(tmp_path):
     venv = tmp_path / "venv"
-    uv = [sys.executable, "-m", "uv"]
-    if subprocess.run([*uv, "--version"], capture_output=True, check=False).returncode:
-        uv = ["python3", "-m", "uv"]
+    uv = _setup_uv()
     subprocess.run([*uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
     # Offline: Flask comes from uv's cache, which `make setup` filled; nothing else is needed.
     subprocess.run(
