@@ -348,15 +348,19 @@ def _error() -> typing.NoReturn:
 # -- request hooks --------------------------------------------------------------------------
 
 
+# Each hook looks its context objects up once: every access through Flask's proxies costs.
+
+
 def _before_request() -> None:
-    flask.g._flask_k8s_start = time.perf_counter()
-    app = flask.current_app
-    header = str(app.config["K8S_REQUEST_ID_HEADER"] or "X-Request-ID")
+    g = flask.g._get_current_object()  # type: ignore[attr-defined]
+    g._flask_k8s_start = time.perf_counter()
+    config = flask.current_app.config
+    header = str(config["K8S_REQUEST_ID_HEADER"] or "X-Request-ID")
     given = flask.request.headers.get(header, "")
     rid = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-    flask.g._flask_k8s_token = _logs.request_id.set(rid)
-    if "request_id" not in flask.g:
-        flask.g.request_id = rid
+    g._flask_k8s_token = _logs.request_id.set(rid)
+    if "request_id" not in g:
+        g.request_id = rid
     trace = sys.modules.get("opentelemetry.trace")
     if trace is not None:
         span = trace.get_current_span()
@@ -369,38 +373,44 @@ def _record_exception(sender: flask.Flask, exception: BaseException, **_: object
         flask.g._flask_k8s_exception = type(exception).__name__
 
 
-def _route() -> str:
-    rule = flask.request.url_rule
-    return rule.rule if rule is not None else _statsd.UNMATCHED
-
-
 def _after_request(response: flask.Response) -> flask.Response:
-    app = flask.current_app
-    state = _state(app._get_current_object())  # type: ignore[attr-defined]
+    app: flask.Flask = flask.current_app._get_current_object()  # type: ignore[attr-defined]
+    request: flask.Request = flask.request._get_current_object()  # type: ignore[attr-defined]
+    g = flask.g._get_current_object()  # type: ignore[attr-defined]
+    state = _state(app)
+    config = app.config
     rid = _logs.request_id.get()
-    header = str(app.config["K8S_REQUEST_ID_HEADER"] or "X-Request-ID")
     if rid:
-        response.headers[header] = rid
-    start = flask.g.get("_flask_k8s_start")
+        response.headers[str(config["K8S_REQUEST_ID_HEADER"] or "X-Request-ID")] = rid
+    start = g.get("_flask_k8s_start")
     seconds = time.perf_counter() - start if start is not None else 0.0
-    route = _route()
+    rule = request.url_rule
+    route = rule.rule if rule is not None else _statsd.UNMATCHED
     status = response.status_code
-    exception = flask.g.get("_flask_k8s_exception")
-    health = flask.request.path in HEALTH_PATHS
+    health = request.path in HEALTH_PATHS
     if state.statsd is not None and not health:
-        state.statsd.send(_statsd.lines(route, flask.request.method, status, seconds, exception))
-    if _settings.as_bool(app.config["K8S_SUMMARY_LOG"]):
-        _log_summary(app, state, route=route, status=status, seconds=seconds, health=health)
+        exception = g.get("_flask_k8s_exception")
+        state.statsd.send(_statsd.lines(route, request.method, status, seconds, exception))
+    if _settings.as_bool(config["K8S_SUMMARY_LOG"]):
+        _log_summary(
+            app, request, state, route=route, status=status, seconds=seconds, health=health
+        )
     return response
 
 
 def _log_summary(
-    app: flask.Flask, state: _State, *, route: str, status: int, seconds: float, health: bool
+    app: flask.Flask,
+    request: flask.Request,
+    state: _State,
+    *,
+    route: str,
+    status: int,
+    seconds: float,
+    health: bool,
 ) -> None:
     level = logging.DEBUG if health else logging.INFO
     if not _summary.isEnabledFor(level):
         return
-    request = flask.request
     fields: dict[str, typing.Any] = {
         "http.request.method": request.method,
         "url.path": request.path,
