@@ -82,7 +82,7 @@ class Problems:
 
     def raise_if_any(self) -> None:
         """Raise Blocked naming every missing and invalid option."""
-        parts = []
+        parts: list[str] = []
         if self.missing:
             parts.append(f"missing config: {', '.join(self.missing)}")
         if self.invalid:
@@ -101,24 +101,33 @@ def load_options(charm_dir: pathlib.Path) -> dict[str, OptionMeta]:
 
     ops' ConfigMeta has no ``optional``, so the metadata is read here.
     """
-    raw: typing.Any = None
+    raw: object = None
     config_yaml = charm_dir / "config.yaml"
     if config_yaml.exists():
         raw = load_yaml(config_yaml.read_text())
     else:
         charmcraft_yaml = charm_dir / "charmcraft.yaml"
         if charmcraft_yaml.exists():
-            raw = (load_yaml(charmcraft_yaml.read_text()) or {}).get("config")
-    options = (raw or {}).get("options") or {}
-    return {
-        name: OptionMeta(
+            raw = _yaml_mapping(load_yaml(charmcraft_yaml.read_text()) or {}).get("config")
+    options = _yaml_mapping(_yaml_mapping(raw or {}).get("options") or {})
+    found: dict[str, OptionMeta] = {}
+    for name, value in options.items():
+        meta = _yaml_mapping(value)
+        found[name] = OptionMeta(
             name=name,
             type=str(meta.get("type", "string")),
             optional=meta.get("optional", True) is not False,
             default=meta.get("default"),
         )
-        for name, meta in options.items()
-    }
+    return found
+
+
+def _yaml_mapping(value: object) -> collections.abc.Mapping[str, object]:
+    """A mapping of the charm's YAML metadata; TypeError for anything else."""
+    if not isinstance(value, dict):
+        raise TypeError(f"the charm's config metadata has a {type(value).__name__}, not a mapping")
+    # Its keys are option and field names; its values anything YAML reads.
+    return typing.cast("dict[str, object]", value)
 
 
 def env_name(prefix: str, *parts: str) -> str:

@@ -21,18 +21,95 @@ import, and no name that is a gunicorn setting. It does three things:
   alive drops the requests clients are sending on them.
 """
 
+from __future__ import annotations
+
+import collections.abc
 import json
 import math
 import os
 import signal
 import time
+import typing
+
+# --- what this code uses of gunicorn's objects ----------------------------------------------
+
+# A WSGI app (PEP 3333), as gunicorn calls it in a worker.
+_Environ = dict[str, typing.Any]
+_StartResponse = collections.abc.Callable[..., object]
+_WSGIApp = collections.abc.Callable[[_Environ, _StartResponse], collections.abc.Iterable[bytes]]
+
+
+class _Log(typing.Protocol):
+    """gunicorn's logger."""
+
+    def info(self, msg: str, /, *args: object) -> None: ...
+
+    def warning(self, msg: str, /, *args: object) -> None: ...
+
+    def error(self, msg: str, /, *args: object) -> None: ...
+
+
+class _Worker(typing.Protocol):
+    """gunicorn's Worker: in the master, its record of a child; in the child, the worker."""
+
+    wsgi: _WSGIApp
+
+    @property
+    def age(self) -> int: ...
+
+    @property
+    def ppid(self) -> int: ...
+
+
+class _Arbiter(typing.Protocol):
+    """gunicorn's Arbiter, the master, as the rolling reload uses it.
+
+    Its ``cfg`` (each setting an attribute gunicorn makes at runtime) and ``app`` are
+    gunicorn's own, untyped; ``WORKERS`` maps each child's pid to its ``_Worker``.
+    """
+
+    WORKERS: dict[int, typing.Any]
+    num_workers: int
+
+    @property
+    def worker_age(self) -> int: ...
+
+    @property
+    def cfg(self) -> typing.Any: ...
+
+    @property
+    def app(self) -> typing.Any: ...
+
+    @property
+    def log(self) -> _Log: ...
+
+    def setup(self, app: typing.Any, /) -> None: ...
+
+    def spawn_worker(self) -> int: ...
+
+    def kill_worker(self, pid: int, sig: int, /) -> None: ...
+
+    def manage_workers(self) -> None: ...
+
 
 # --- settings -------------------------------------------------------------------------------
 
 SETTINGS_VERSION = 1
 
+# What tells one version of a file from another: device, inode, mtime and size.
+_Identity = tuple[int, int, int, int]
 
-def encode_settings(environment, config_digest):
+
+class _Settings(typing.TypedDict):
+    """What the master keeps on the Arbiter about the settings it applied."""
+
+    base: dict[str, str]
+    applied: frozenset[str]
+    seen: _Identity | None
+    path: str
+
+
+def encode_settings(environment: collections.abc.Mapping[str, str], config_digest: str) -> str:
     """The settings file's content (also what the charm compares with the container's).
 
     ``config_digest`` names the gunicorn.conf.py these settings go with: the charm writes
@@ -49,11 +126,11 @@ def encode_settings(environment, config_digest):
     )
 
 
-def _identity(stat):
+def _identity(stat: os.stat_result) -> _Identity:
     return (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
 
-def file_identity(path):
+def file_identity(path: str) -> _Identity | None:
     """What tells one version of a file from another (the charm replaces it whole)."""
     try:
         return _identity(os.stat(path))
@@ -61,7 +138,7 @@ def file_identity(path):
         return None
 
 
-def read_settings(path):
+def read_settings(path: str) -> tuple[dict[str, str], _Identity] | tuple[None, None]:
     """The settings file's environment and identity; (None, None) when there is none yet.
 
     Raises ValueError for a file this code cannot read as settings.
@@ -72,15 +149,23 @@ def read_settings(path):
             data = json.load(file)
     except FileNotFoundError:
         return None, None
-    environment = data.get("environment") if isinstance(data, dict) else None
-    if not isinstance(environment, dict) or not all(
-        _is_variable(key, value) for key, value in environment.items()
-    ):
+    # A JSON object's keys are strings; what the environment holds is checked below.
+    document = typing.cast("dict[str, object]", data) if isinstance(data, dict) else {}
+    environment = document.get("environment")
+    if not _is_environment(environment):
         raise ValueError(f"{path} holds no environment")
     return environment, identity
 
 
-def _is_variable(key, value):
+def _is_environment(value: object) -> typing.TypeGuard[dict[str, str]]:
+    if not isinstance(value, dict):
+        return False
+    # Any JSON object: _is_variable checks each key and value.
+    entries = typing.cast("dict[object, object]", value)
+    return all(_is_variable(key, item) for key, item in entries.items())
+
+
+def _is_variable(key: object, value: object) -> bool:
     """Whether the OS takes this as an environment variable (os.environ raises otherwise)."""
     return (
         isinstance(key, str)
@@ -92,14 +177,15 @@ def _is_variable(key, value):
     )
 
 
-def apply_settings(server, path):
+def apply_settings(server: typing.Any, path: str) -> int | None:
     """Make the master's environment the settings file's: set, change and remove variables.
 
     A variable the previous settings set and the new ones do not is removed again, or given
     back the value the master started with. Returns the number of variables set, or None
     when there is no file (or one that can't be read: the environment stays as it was).
+    ``server`` is gunicorn's Arbiter: this keeps its state there.
     """
-    state = getattr(server, "_flask_k8s_settings", None)
+    state: _Settings | None = getattr(server, "_flask_k8s_settings", None)
     if state is None:
         state = {"base": dict(os.environ), "applied": frozenset(), "seen": None, "path": path}
         server._flask_k8s_settings = state
@@ -130,7 +216,7 @@ def apply_settings(server, path):
 ENVIRONMENT_DEFAULTS = {"forwarded_allow_ips": ("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")}
 
 
-def follow_environment(server):
+def follow_environment(server: typing.Any) -> None:
     """Give the master's config the values the app's settings imply for those settings.
 
     A value gunicorn refuses is logged and the setting left as it was: raising here would
@@ -154,7 +240,7 @@ MASTER_MEMORY = 64 * 2**20
 DEFAULT_THREADS = 8
 
 
-def _read(path):
+def _read(path: str) -> str | None:
     try:
         with open(path, encoding="ascii") as file:
             return file.read().strip()
@@ -162,10 +248,10 @@ def _read(path):
         return None
 
 
-def _cgroup_paths(proc_self):
+def _cgroup_paths(proc_self: str) -> dict[str, str]:
     """The cgroup of this process per hierarchy: {"": path} for v2, {controller: path}."""
     text = _read(os.path.join(proc_self, "cgroup")) or ""
-    paths = {}
+    paths: dict[str, str] = {}
     for line in text.splitlines():
         parts = line.split(":", 2)
         if len(parts) != 3:
@@ -176,11 +262,11 @@ def _cgroup_paths(proc_self):
     return paths
 
 
-def _ancestors(root, path):
+def _ancestors(root: str, path: str) -> list[str]:
     """The cgroup directory of ``path`` under ``root`` and its parents, up to ``root``."""
     directory = os.path.normpath(os.path.join(root, path.lstrip("/")))
     root = os.path.normpath(root)
-    found = []
+    found: list[str] = []
     while directory.startswith(root):
         found.append(directory)
         if directory == root:
@@ -191,14 +277,19 @@ def _ancestors(root, path):
     return found
 
 
-def _v1_dirs(root, paths, controller, names):
+def _v1_dirs(
+    root: str,
+    paths: collections.abc.Mapping[str, str],
+    controller: str,
+    names: collections.abc.Iterable[str],
+) -> list[str]:
     """Where a cgroup v1 controller's files are: the process's group, else the mount's root.
 
     In a container without a cgroup namespace, /proc/self/cgroup names the host's path,
     while the container sees its own group at the mount's root.
     """
     path = paths.get(controller, "/")
-    dirs = []
+    dirs: list[str] = []
     for name in names:
         mount = os.path.join(root, name)
         if os.path.isdir(mount):
@@ -207,7 +298,7 @@ def _v1_dirs(root, paths, controller, names):
     return dirs
 
 
-def cpu_limit(cgroup_root="/sys/fs/cgroup", proc_self="/proc/self"):
+def cpu_limit(cgroup_root: str = "/sys/fs/cgroup", proc_self: str = "/proc/self") -> float:
     """The CPUs this process may use: the smallest of its affinity mask and any CFS quota.
 
     cgroup v2 (``cpu.max`` of its group and every parent) or v1 (``cpu.cfs_quota_us``); the
@@ -218,7 +309,7 @@ def cpu_limit(cgroup_root="/sys/fs/cgroup", proc_self="/proc/self"):
     except (AttributeError, OSError):
         limit = float(os.cpu_count() or 1)
     paths = _cgroup_paths(proc_self)
-    quotas = []
+    quotas: list[float | None] = []
     if "" in paths:
         for directory in _ancestors(cgroup_root, paths[""]):
             value = _read(os.path.join(directory, "cpu.max"))
@@ -230,21 +321,21 @@ def cpu_limit(cgroup_root="/sys/fs/cgroup", proc_self="/proc/self"):
         period = _read(os.path.join(directory, "cpu.cfs_period_us"))
         if quota and period and not quota.startswith("-"):
             quotas.append(_ratio(quota, period))
-    quotas = [quota for quota in quotas if quota is not None and quota > 0]
-    return min([limit, *quotas])
+    usable = [quota for quota in quotas if quota is not None and quota > 0]
+    return min([limit, *usable])
 
 
-def _ratio(quota, period):
+def _ratio(quota: str, period: str) -> float | None:
     try:
         return int(quota) / int(period)
     except (ValueError, ZeroDivisionError):
         return None
 
 
-def memory_limit(cgroup_root="/sys/fs/cgroup", proc_self="/proc/self"):
+def memory_limit(cgroup_root: str = "/sys/fs/cgroup", proc_self: str = "/proc/self") -> int | None:
     """The bytes of memory this process's cgroup may use, or None without a limit."""
     paths = _cgroup_paths(proc_self)
-    limits = []
+    limits: list[int] = []
     if "" in paths:
         for directory in _ancestors(cgroup_root, paths[""]):
             value = _read(os.path.join(directory, "memory.max"))
@@ -258,7 +349,7 @@ def memory_limit(cgroup_root="/sys/fs/cgroup", proc_self="/proc/self"):
     return min(limits) if limits else None
 
 
-def default_workers(cpus, memory):
+def default_workers(cpus: float, memory: int | None) -> int:
     """One worker per CPU the container may use (rounded up), one more, within its memory.
 
     The extra worker keeps a CPU busy while another waits on the GIL or a slow request.
@@ -269,7 +360,12 @@ def default_workers(cpus, memory):
     return max(1, workers)
 
 
-def sizing(worker_class, workers=None, threads=None, cgroup_root="/sys/fs/cgroup"):
+def sizing(
+    worker_class: str,
+    workers: int | None = None,
+    threads: int | None = None,
+    cgroup_root: str = "/sys/fs/cgroup",
+) -> tuple[int, int | None, str]:
     """Workers and threads: a set value wins; an unset one follows the container's limits.
 
     Returns (workers, threads, why); threads is None for gevent, which has its own model.
@@ -316,7 +412,7 @@ _ARBITER_NEEDS = (
 class _Roll:
     """The master's rolling-reload state; it lives on the Arbiter, across config reloads."""
 
-    def __init__(self, manage_workers):
+    def __init__(self, manage_workers: collections.abc.Callable[[], object]) -> None:
         self.ready_read, self.ready_write = os.pipe()
         os.set_blocking(self.ready_read, False)
         os.set_blocking(self.ready_write, False)
@@ -325,22 +421,25 @@ class _Roll:
         self.reloading = False
         self.boundary = 0
         self.target = 0
-        self.ready = set()
+        self.ready: set[int] = set()
         # Old workers told to drain (pid: since when), and those sent SIGTERM since.
-        self.draining = {}
-        self.stopping = set()
+        self.draining: dict[int, float] = {}
+        self.stopping: set[int] = set()
         # When the master first saw a settings file no SIGHUP has come for yet.
-        self.unsignalled_since = None
+        self.unsignalled_since: float | None = None
 
 
 # The pipe's write end, for the workers forked with this config.
-_READY_PIPE = []
+_READY_PIPE: list[int] = []
 # In a worker: set once the master told it to drain.
-_DRAINING = []
+_DRAINING: list[bool] = []
 
 
-def install_rolling(server):
-    """Make SIGHUP a rolling reload in this master; False when this gunicorn can't."""
+def install_rolling(server: typing.Any) -> bool:
+    """Make SIGHUP a rolling reload in this master; False when this gunicorn can't.
+
+    ``server`` is gunicorn's Arbiter, of whichever version: what it has is checked here.
+    """
     missing = [name for name in _ARBITER_NEEDS if not hasattr(server, name)]
     if missing or not hasattr(server.app, "reload"):
         server.log.warning(
@@ -348,20 +447,21 @@ def install_rolling(server):
             ", ".join(missing) or "app.reload",
         )
         return False
-    roll = getattr(server, "_flask_k8s_roll", None)
+    arbiter: _Arbiter = server
+    roll: _Roll | None = getattr(server, "_flask_k8s_roll", None)
     if roll is None:
-        roll = _Roll(server.manage_workers)
+        roll = _Roll(arbiter.manage_workers)
         server._flask_k8s_roll = roll
     _READY_PIPE[:] = [roll.ready_write]
     # gunicorn dispatches a queued signal to the Arbiter's handle_<name> method.
-    server.handle_hup = lambda: rolling_reload(server, roll)
-    server.handle_urg = lambda: advance(server, roll)
-    server.manage_workers = lambda: _manage_workers(server, roll)
+    server.handle_hup = lambda: rolling_reload(arbiter, roll)
+    server.handle_urg = lambda: advance(arbiter, roll)
+    server.manage_workers = lambda: _manage_workers(arbiter, roll)
     signal.signal(READY_SIGNAL, server.signal)
     return True
 
 
-def worker_ready(worker):
+def worker_ready(worker: _Worker) -> None:
     """In a worker that has loaded the app: make it drain on request, tell the master."""
     worker.wsgi = _closing_when_draining(worker.wsgi)
     signal.signal(READY_SIGNAL, lambda signum, frame: _drain(worker))
@@ -375,7 +475,7 @@ def worker_ready(worker):
         pass
 
 
-def _drain(worker):
+def _drain(worker: object) -> None:
     """In an old worker: accept no more connections, close each after its next answer."""
     _DRAINING[:] = [True]
     # gunicorn 23's gthread worker drops a connection it accepted but has not read yet when it
@@ -390,9 +490,11 @@ def _drain(worker):
             pass
 
 
-def _closing_when_draining(app):
+def _closing_when_draining(app: _WSGIApp) -> _WSGIApp:
     # The outermost wrapper: start_response is still gunicorn's, bound to its Response.
-    def closing_when_draining(environ, start_response):
+    def closing_when_draining(
+        environ: _Environ, start_response: _StartResponse
+    ) -> collections.abc.Iterable[bytes]:
         if _DRAINING:
             force_close = getattr(getattr(start_response, "__self__", None), "force_close", None)
             if force_close is not None:
@@ -402,7 +504,7 @@ def _closing_when_draining(app):
     return closing_when_draining
 
 
-def rolling_reload(server, roll):
+def rolling_reload(server: _Arbiter, roll: _Roll) -> None:
     """SIGHUP: load gunicorn.conf.py and the settings again, then replace the workers."""
     server.log.info("rolling reload: loading the config and the app's settings again")
     roll.reloading = True
@@ -418,13 +520,13 @@ def rolling_reload(server, roll):
     advance(server, roll)
 
 
-def _manage_workers(server, roll):
+def _manage_workers(server: _Arbiter, roll: _Roll) -> None:
     # The master's loop calls this at least once a second: the roll advances even if a
     # worker's signal was lost, and a settings file the charm wrote without its SIGHUP
     # following (a hook cut short) is still taken.
     if roll.reloading:
         return
-    state = getattr(server, "_flask_k8s_settings", None)
+    state: _Settings | None = getattr(server, "_flask_k8s_settings", None)
     changed = state is not None and file_identity(state["path"]) != state["seen"]
     if not changed:
         roll.unsignalled_since = None
@@ -442,7 +544,7 @@ def _manage_workers(server, roll):
     roll.manage_workers()
 
 
-def _read_ready(roll):
+def _read_ready(roll: _Roll) -> None:
     while True:
         try:
             data = os.read(roll.ready_read, 65536)
@@ -453,7 +555,7 @@ def _read_ready(roll):
         roll.ready.update(int(pid) for pid in data.split() if pid.isdigit())
 
 
-def advance(server, roll):
+def advance(server: _Arbiter, roll: _Roll) -> None:
     """Take the roll one step: retire old workers new ones replace, fork the next one.
 
     Old workers are those forked before the reload. One is retired (SIGTERM: it finishes
@@ -461,7 +563,7 @@ def advance(server, roll):
     before; one new worker boots at a time. The Arbiter's own loop then keeps the count.
     """
     _read_ready(roll)
-    workers = dict(server.WORKERS)
+    workers: dict[int, _Worker] = dict(server.WORKERS)
     roll.ready &= set(workers)
     roll.stopping &= set(workers)
     roll.draining = {pid: since for pid, since in roll.draining.items() if pid in workers}

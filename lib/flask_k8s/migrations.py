@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import typing
 
 from . import status
 
@@ -58,6 +59,8 @@ class Record:
             return None
         if not isinstance(data, dict):
             return None
+        # A JSON object: its keys are strings, its values anything, each checked here.
+        data = typing.cast("dict[str, object]", data)
         digest, ok = data.get("digest"), data.get("ok")
         reason, at, attempts = data.get("reason", ""), data.get("at", 0.0), data.get("attempts", 0)
         if not isinstance(digest, str) or not isinstance(ok, bool) or not isinstance(reason, str):

@@ -55,7 +55,9 @@ _MAX_DEPTH = 100
 _SHOWN_CHARS = 40
 
 
-def _frozen(mapping: collections.abc.Mapping[str, str] | None = None) -> types.MappingProxyType:
+def _frozen(
+    mapping: collections.abc.Mapping[str, str] | None = None,
+) -> types.MappingProxyType[str, str]:
     return types.MappingProxyType(dict(mapping or {}))
 
 
@@ -255,17 +257,20 @@ def _mapping(
 ) -> dict[typing.Any, typing.Any]:
     if not isinstance(value, dict):
         raise _invalid(f"{where or 'the file'} must be a mapping of keys, not {_show(value)}")
+    # YAML: its keys and values may be anything; the callers check them.
+    mapping = typing.cast("dict[typing.Any, typing.Any]", value)
     if known is not None:
-        for key in value:
+        for key in mapping:
             if key not in known:
                 raise _invalid(f"unknown key {_key(key)} in {where}")
-    return value
+    return mapping
 
 
 def _list(value: object, where: str) -> list[typing.Any]:
     if not isinstance(value, list):
         raise _invalid(f"{where} must be a list, not {_show(value)}")
-    return value
+    # YAML: its items may be anything; the callers check them.
+    return typing.cast("list[typing.Any]", value)
 
 
 def _string(value: object, where: str) -> str:

@@ -58,10 +58,10 @@ def parse(file: assets.File, charm_name: str) -> dict[str, typing.Any]:
         dashboard = json.loads(file.text, parse_constant=_not_json)
     except ValueError as error:
         raise InvalidDashboard(f"not valid JSON ({error})") from None
-    if not isinstance(dashboard, dict):
+    if not _is_object(dashboard):
         raise InvalidDashboard("a dashboard must be a JSON object")
     tags = dashboard.get("tags", [])
-    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+    if not _is_strings(tags):
         raise InvalidDashboard("tags must be a list of strings")
     if not any(tag.startswith("charm: ") for tag in tags):
         tags = [*tags, f"charm: {charm_name}"]
@@ -69,6 +69,18 @@ def parse(file: assets.File, charm_name: str) -> dict[str, typing.Any]:
     if not isinstance(current_uid, str) or not _PATH40_UID.fullmatch(current_uid):
         current_uid = uid(charm_name, f"{assets.DASHBOARDS}/{file.name}.json")
     return {**dashboard, "uid": current_uid, "tags": tags}
+
+
+def _is_object(value: object) -> typing.TypeGuard[dict[str, object]]:
+    # A JSON object: its keys are strings.
+    return isinstance(value, dict)
+
+
+def _is_strings(value: object) -> typing.TypeGuard[list[str]]:
+    if not isinstance(value, list):
+        return False
+    items = typing.cast("list[object]", value)  # A JSON array: its items may be anything.
+    return all(isinstance(item, str) for item in items)
 
 
 def _not_json(constant: str) -> typing.NoReturn:
@@ -109,6 +121,6 @@ def app_bag(
         published = json.loads(current) if current else None
     except ValueError:
         published = None
-    if isinstance(published, dict) and published.get("templates") == wanted:
+    if _is_object(published) and published.get("templates") == wanted:
         return {"dashboards": typing.cast("str", current)}
     return {"dashboards": json.dumps({"templates": wanted, "uuid": new_uuid()})}

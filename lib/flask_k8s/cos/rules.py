@@ -43,18 +43,18 @@ def parse(
         raise InvalidRules(f"not valid YAML{where}") from None
     if data is None:
         return []
-    if isinstance(data, dict) and "groups" in data:
+    if _is_mapping(data) and "groups" in data:
         groups = data["groups"]
-        if not isinstance(groups, list):
+        if not _is_list(groups):
             raise InvalidRules("groups must be a list")
-    elif isinstance(data, dict) and ("alert" in data or "record" in data):
+    elif _is_mapping(data) and ("alert" in data or "record" in data):
         groups = [{"name": "rules", "rules": [data]}]
     else:
         raise InvalidRules("expected one rule (alert and expr) or groups of rules")
     seen: set[str] = set()
-    result = []
+    result: list[dict[str, typing.Any]] = []
     for index, group in enumerate(groups, 1):
-        if not isinstance(group, dict):
+        if not _is_mapping(group):
             raise InvalidRules(f"group {index} is not a mapping")
         group_name = group.get("name")
         if not isinstance(group_name, str) or not group_name:
@@ -63,7 +63,7 @@ def parse(
             raise InvalidRules(f"two groups are named {group_name!r}")
         seen.add(group_name)
         group_rules = group.get("rules")
-        if not isinstance(group_rules, list) or not group_rules:
+        if not _is_list(group_rules) or not group_rules:
             raise InvalidRules(f"group {group_name!r} has no rules")
         result.append(
             {
@@ -79,6 +79,15 @@ def parse(
             "holds values JSON cannot carry (dates, binary data or non-text keys); quote them"
         ) from None
     return result
+
+
+def _is_mapping(value: object) -> typing.TypeGuard[dict[str, object]]:
+    # The rule format's keys are names; its values may be anything, each checked before use.
+    return isinstance(value, dict)
+
+
+def _is_list(value: object) -> typing.TypeGuard[list[object]]:
+    return isinstance(value, list)
 
 
 def _scoped(

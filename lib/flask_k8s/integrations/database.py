@@ -58,7 +58,7 @@ def answer(data: relation.RemoteData, read_secret: relation.SecretReader) -> dic
     bag = {
         key: value
         for key, value in data.app.items()
-        if isinstance(value, str) and not key.startswith("secret-")
+        if relation.is_text(value) and not key.startswith("secret-")
     }
     for field in SECRET_FIELDS:
         content = relation.read_secret_field(data.app, field, read_secret)

@@ -37,14 +37,16 @@ def load_list(raw: typing.Any) -> list[typing.Any] | None:
         value = json.loads(raw)
     except (TypeError, ValueError, RecursionError):
         return None
-    return value if isinstance(value, list) else None
+    # A JSON array: its items may be anything, each checked where it is used.
+    return typing.cast("list[typing.Any]", value) if isinstance(value, list) else None
 
 
 def existing_id(local_app: relation.Bag) -> str | None:
     """The requirer id of the request already in our databag, if any."""
     requests = load_list(local_app.get("requests"))
-    if requests and isinstance(requests[0], dict):
-        found = requests[0].get("requirer")
+    first: object = requests[0] if requests else None
+    if relation.is_json_object(first):
+        found = first.get("requirer")
         if isinstance(found, str) and found.strip():
             return found
     return None
@@ -58,7 +60,11 @@ def requirer_id(context: relation.Context, local_app: relation.Bag) -> str:
 
 def request(context: relation.Context, local_app: relation.Bag) -> dict[str, str]:
     """One request, no domains or auth of our own, under a stable id."""
-    wanted = {"auth": [], "domains": [], "requirer": requirer_id(context, local_app)}
+    wanted: dict[str, object] = {
+        "auth": [],
+        "domains": [],
+        "requirer": requirer_id(context, local_app),
+    }
     return {"requests": json.dumps([wanted], sort_keys=True)}
 
 
@@ -71,7 +77,7 @@ def our_response(
     the only response there is is ours (we send one request per relation).
     """
     ours = requirer_id(context, data.local_app)
-    candidates = [item for item in responses if isinstance(item, dict)]
+    candidates = [item for item in responses if relation.is_json_object(item)]
     for item in candidates:
         if item.get("requirer") == ours:
             return item

@@ -53,7 +53,7 @@ def url(data: relation.RemoteData) -> str:
 
 def trusted_addresses(data: relation.RemoteData) -> list[str]:
     """The ingress units' IP addresses, from the addresses Juju puts in their databags."""
-    addresses = set()
+    addresses: set[str] = set()
     for bag in data.units.values():
         for field in ("ingress-address", "private-address"):
             value = bag.get(field)

@@ -67,7 +67,7 @@ def _push_url(bag: relation.Bag) -> str | None:
         endpoint = json.loads(raw)
     except (TypeError, ValueError, RecursionError):
         raise relation.InvalidData("a unit's endpoint is not valid JSON") from None
-    url = endpoint.get("url") if isinstance(endpoint, dict) else None
+    url = endpoint.get("url") if relation.is_json_object(endpoint) else None
     if not isinstance(url, str):
         raise relation.InvalidData("a unit's endpoint has no url")
     if not relation.is_http_url(url):

@@ -28,7 +28,7 @@ def request(context: relation.Context, local_app: relation.Bag) -> dict[str, str
 def _password(bag: relation.Bag) -> str | None:
     """The ``password`` of a bag, as sent (a password is not stripped)."""
     value = bag.get("password")
-    if value is not None and not isinstance(value, str):
+    if value is not None and not relation.is_text(value):
         raise relation.InvalidData("password is not text")
     return value or None
 

@@ -50,7 +50,9 @@ class Context:
     app_name: str
     model_name: str = ""
     env_prefix: str = "FLASK_"
-    config: collections.abc.Mapping[str, typing.Any] = dataclasses.field(default_factory=dict)
+    config: collections.abc.Mapping[str, typing.Any] = dataclasses.field(
+        default_factory=dict[str, typing.Any]
+    )
     base_url: str = ""
     # The app's URL from the ingress integration, when there is one (base_url is then it).
     external_url: str | None = None
@@ -82,9 +84,9 @@ class RemoteData:
     """One relation's databags, as the charm read them."""
 
     relation_id: int
-    app: Bag = dataclasses.field(default_factory=dict)
-    units: collections.abc.Mapping[str, Bag] = dataclasses.field(default_factory=dict)
-    local_app: Bag = dataclasses.field(default_factory=dict)
+    app: Bag = dataclasses.field(default_factory=dict[str, str])
+    units: collections.abc.Mapping[str, Bag] = dataclasses.field(default_factory=dict[str, Bag])
+    local_app: Bag = dataclasses.field(default_factory=dict[str, str])
     remote_app_name: str | None = None
 
 
@@ -116,6 +118,16 @@ CREDENTIAL_VARIABLES = (
 )
 
 
+def is_text(value: object) -> typing.TypeGuard[str]:
+    """Whether a bag's value is text: Juju's are, but a bag may come from anywhere."""
+    return isinstance(value, str)
+
+
+def is_json_object(value: object) -> typing.TypeGuard[dict[str, object]]:
+    """Whether a value ``json.loads`` gave is an object (its keys are strings)."""
+    return isinstance(value, dict)
+
+
 def credentials(data: RemoteData) -> list[str]:
     """Every credential the provider's bags hold in plain text, as sent and as decoded.
 
@@ -126,7 +138,7 @@ def credentials(data: RemoteData) -> list[str]:
     for bag in (data.app, *data.units.values()):
         for field in CREDENTIAL_FIELDS.intersection(bag):
             value = bag[field]
-            if not isinstance(value, str) or not value:
+            if not is_text(value) or not value:
                 continue
             found.append(value)
             found.extend(status.url_credentials(value))
@@ -159,7 +171,7 @@ def read_secret_field(
     uri = data.get(field)
     if not uri:
         return {}
-    if not isinstance(uri, str):
+    if not is_text(uri):
         raise InvalidData(f"{field} is not a secret URI")
     try:
         content = read_secret(uri)
@@ -167,7 +179,8 @@ def read_secret_field(
         raise InvalidData(
             f"the secret in {field} cannot be read (unknown, revoked or not granted)"
         ) from None
-    if not isinstance(content, collections.abc.Mapping):
+    # A reader promises a mapping; what it gives is checked all the same.
+    if not isinstance(typing.cast("object", content), collections.abc.Mapping):
         raise InvalidData(f"the secret in {field} has no content")
     return {str(key): str(value) for key, value in content.items()}
 
@@ -191,7 +204,7 @@ def text_field(data: Bag, field: str) -> str | None:
     value = data.get(field)
     if value is None:
         return None
-    if not isinstance(value, str):
+    if not is_text(value):
         raise InvalidData(f"{field} is not text")
     return value.strip() or None
 
@@ -251,6 +264,6 @@ def secret_or_plain(
             raise InvalidData(f"the secret in {secret_field} has no {key!r} key")
         return content[key]
     value = bag.get(key)
-    if value is not None and not isinstance(value, str):
+    if value is not None and not is_text(value):
         raise InvalidData(f"{key} is not text")
     return value

@@ -60,7 +60,7 @@ def environment(
     bag = {key: value for key, value in data.app.items() if key != "secret-extra"}
     bag.update(relation.read_secret_field(data.app, "secret-extra", read_secret))
     secret_key = bag.get("secret-key")
-    if secret_key is not None and not isinstance(secret_key, str):
+    if secret_key is not None and not relation.is_text(secret_key):
         raise relation.InvalidData("secret-key is not text")
     env = {
         variable: value

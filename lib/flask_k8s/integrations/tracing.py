@@ -29,10 +29,10 @@ def endpoint(data: relation.RemoteData) -> str:
     if receivers is None:
         raise relation.NotReady("waiting for the provider to publish its receivers")
     for receiver in receivers:
-        if not isinstance(receiver, dict):
+        if not relation.is_json_object(receiver):
             raise relation.InvalidData("receivers must be a list of objects")
         protocol = receiver.get("protocol")
-        name = protocol.get("name") if isinstance(protocol, dict) else None
+        name = protocol.get("name") if relation.is_json_object(protocol) else None
         if name != PROTOCOL:
             continue
         url = receiver.get("url")

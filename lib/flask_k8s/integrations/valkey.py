@@ -36,7 +36,7 @@ def request(context: relation.Context, local_app: relation.Bag) -> dict[str, str
 
 def _endpoints(bag: relation.Bag, field: str) -> list[str]:
     """The ``host:port`` items of a comma list, each checked."""
-    endpoints = []
+    endpoints: list[str] = []
     for item in (relation.text_field(bag, field) or "").split(","):
         endpoint = item.strip().rpartition("://")[2]
         if endpoint:
