@@ -184,12 +184,18 @@ class Pebble:
         """An ``ops.Container`` over a real Pebble client, as the charm gets in Juju."""
         # ops has no public way to build a backend outside a hook; the Container only
         # reads the Juju version from it.
-        backend = ops.model._ModelBackend(
+        backend = ops.model._ModelBackend(  # pyright: ignore[reportPrivateUsage] (see above)
             unit_name="flask-k8s/0",
             model_name="local",
-            juju_context=ops.JujuContext._from_dict({"JUJU_VERSION": "3.6.0"}),
+            juju_context=ops.JujuContext._from_dict(  # pyright: ignore[reportPrivateUsage]
+                {"JUJU_VERSION": "3.6.0"}
+            ),
         )
         return ops.Container(name, backend, ops.pebble.Client(socket_path=str(self.socket)))
+
+
+def _exit(_signal: int, _frame: object) -> None:
+    sys.exit(0)
 
 
 def local_state(
@@ -287,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
             _wait_for(url)
             print(f"flask-k8s example app serving at {url} (PEBBLE={directory})", flush=True)
             if not args.once:
-                signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+                signal.signal(signal.SIGTERM, _exit)
                 while True:
                     signal.pause()
         except KeyboardInterrupt:

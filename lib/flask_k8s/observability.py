@@ -115,7 +115,7 @@ def _extra_jobs(
 def _binding_address(charm: ops.CharmBase, rel: ops.Relation) -> str | None:
     try:
         binding = charm.model.get_binding(rel)
-        address = binding.network.ingress_address if binding is not None else None
+        address = binding.network.ingress_address
     except ops.ModelError:
         logger.info("no network binding for %s yet", rel.name)
         return None

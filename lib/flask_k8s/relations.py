@@ -126,7 +126,7 @@ def _write(bag: ops.RelationDataContent, wanted: collections.abc.Mapping[str, st
 def _unit_address(charm: ops.CharmBase, rel: ops.Relation) -> tuple[str, str | None]:
     try:
         binding = charm.model.get_binding(rel)
-        address = binding.network.bind_address if binding is not None else None
+        address = binding.network.bind_address
     except ops.ModelError:
         # network-get fails while the pod's network is not set up: publish the name only.
         logger.info("no network binding for %s yet", rel.name)

@@ -17,6 +17,7 @@ import dataclasses
 import json
 import math
 import secrets
+import typing
 
 import ops
 
@@ -48,13 +49,14 @@ class Fallback:
 def fallbacks(content: dict[str, str]) -> tuple[Fallback, ...]:
     """The previous keys in the secret's content; garbage gives none, never an error."""
     try:
-        items = json.loads(content.get(FALLBACKS_FIELD) or "[]")
+        items: object = json.loads(content.get(FALLBACKS_FIELD) or "[]")
     except ValueError:
         return ()
-    found = []
-    for item in items if isinstance(items, list) else []:
-        value = item.get("value") if isinstance(item, dict) else None
-        expires = item.get("expires") if isinstance(item, dict) else None
+    found: list[Fallback] = []
+    listed = typing.cast("list[object]", items) if isinstance(items, list) else []
+    for item in listed:
+        entry = typing.cast("dict[str, object]", item) if isinstance(item, dict) else {}
+        value, expires = entry.get("value"), entry.get("expires")
         if not isinstance(value, str) or not value:
             continue
         if isinstance(expires, bool) or not isinstance(expires, int | float):

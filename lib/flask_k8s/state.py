@@ -28,8 +28,25 @@ BUILTIN_VARIABLES = (
 )
 
 
-def _frozen(mapping: collections.abc.Mapping[str, str] | None = None) -> types.MappingProxyType:
+_V = typing.TypeVar("_V")
+
+
+def _frozen(
+    mapping: collections.abc.Mapping[str, _V] | None = None,
+) -> types.MappingProxyType[str, _V]:
     return types.MappingProxyType(dict(mapping or {}))
+
+
+def _no_variables() -> types.MappingProxyType[str, str]:
+    return _frozen({})
+
+
+def _no_log_targets() -> types.MappingProxyType[str, collections.abc.Mapping[str, typing.Any]]:
+    return _frozen({})
+
+
+def _no_previous_keys(_key: str, _session_lifetime: float) -> tuple[str, ...]:
+    return ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,13 +63,15 @@ class CharmState:
     flask: config.FlaskConfig = dataclasses.field(default_factory=config.FlaskConfig)
     webserver: config.WebserverConfig = dataclasses.field(default_factory=config.WebserverConfig)
     # FLASK_<OPTION> variables of the charm author's options, secret ones expanded per key.
-    user_env: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=_frozen)
-    proxy_env: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=_frozen)
+    user_env: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=_no_variables)
+    proxy_env: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=_no_variables)
     # Variables from related applications (POSTGRESQL_DB_CONNECT_STRING, ...).
-    integration_env: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=_frozen)
+    integration_env: collections.abc.Mapping[str, str] = dataclasses.field(
+        default_factory=_no_variables
+    )
     # Pebble log targets, from the logging integration.
     log_targets: collections.abc.Mapping[str, collections.abc.Mapping[str, typing.Any]] = (
-        dataclasses.field(default_factory=_frozen)
+        dataclasses.field(default_factory=_no_log_targets)
     )
     # Optional integrations whose provider is still answering.
     waiting: tuple[str, ...] = ()
@@ -88,10 +107,12 @@ SecretReader = collections.abc.Callable[[str, str], dict[str, str]]
 class Integrations:
     """What the related applications give the app."""
 
-    environment: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=dict)
+    environment: collections.abc.Mapping[str, str] = dataclasses.field(
+        default_factory=_no_variables
+    )
     # Pebble log targets (logging to Loki).
     log_targets: collections.abc.Mapping[str, collections.abc.Mapping[str, typing.Any]] = (
-        dataclasses.field(default_factory=dict)
+        dataclasses.field(default_factory=_no_log_targets)
     )
     # Endpoints whose provider is still answering (the app runs without them meanwhile).
     waiting: tuple[str, ...] = ()
@@ -108,7 +129,7 @@ def build(
     generated_secret_key: collections.abc.Callable[[], str | None],
     app_name: str,
     generated_fallbacks: collections.abc.Callable[[], tuple[str, ...]] = tuple,
-    previous_keys: collections.abc.Callable[[str, float], tuple[str, ...]] = lambda *_: (),
+    previous_keys: collections.abc.Callable[[str, float], tuple[str, ...]] = _no_previous_keys,
     model_name: str,
     unit_name: str,
     is_leader: bool = True,

@@ -105,27 +105,29 @@ def observe(container: ops.Container, workload: spec.WorkloadSpec) -> Observed:
     plan_log_targets = {name: target.to_dict() for name, target in current.log_targets.items()}
     record = f"{workload.state_dir}/{ROCK_SERVICES_FILE}"
     recorded = _pull(container, record)
-    facts = json.loads(recorded) if recorded is not None else None
-    if not isinstance(facts, dict) or facts.get("version") != _RECORD_VERSION:
+    loaded: object = json.loads(recorded) if recorded is not None else None
+    facts = typing.cast("dict[str, typing.Any]", loaded) if isinstance(loaded, dict) else None
+    if facts is None or facts.get("version") != _RECORD_VERSION:
         # First sight of this container (or a record from before the rock's facts were
         # kept): what the rock brings, read once, lives as long as the container does.
-        rock_services = plan_services
-        if isinstance(facts, dict) and "version" not in facts:
-            rock_services = typing.cast("dict[str, typing.Any]", facts)
+        rock_services: dict[str, typing.Any] = dict(plan_services)
+        if facts is not None and "version" not in facts:
+            rock_services = facts
         facts = {
             "version": _RECORD_VERSION,
             "services": rock_services,
             "has_app_side": _has_app_side(container, rock_services, workload),
         }
         container.push(record, json.dumps(facts, sort_keys=True), make_dirs=True)
-    rock_services = facts["services"]
+    services = typing.cast("dict[str, dict[str, typing.Any]]", facts["services"])
+    app_files: frozenset[str]
     try:
         app_files = frozenset(item.name for item in container.list_files(workload.app_dir))
     except ops.pebble.APIError:
         app_files = frozenset()
     return Observed(
         rock=plan.RockFacts(
-            services=rock_services,
+            services=services,
             app_files=app_files,
             log_targets=frozenset(current.log_targets),
             has_app_side=bool(facts.get("has_app_side")),
@@ -190,7 +192,9 @@ def _execute(
             group=workload.group,
             timeout=timeout,
         ).wait_output()
-    except ops.pebble.ExecError as error:
+    # ExecError is generic in its output's type, which an except clause cannot name.
+    except ops.pebble.ExecError as raised:  # pyright: ignore[reportUnknownVariableType]
+        error = typing.cast("ops.pebble.ExecError[str]", raised)
         # Hidden before the output is cut into lines: a secret that spans lines, or that
         # ends in a newline, is hidden whole.
         stdout, stderr = hide(error.stdout), hide(error.stderr)
@@ -450,7 +454,7 @@ def migrate_now(
 @contextlib.contextmanager
 def _pebble_errors(
     container: ops.Container, charm_state: state.CharmState, workload: spec.WorkloadSpec
-) -> collections.abc.Iterator[None]:
+) -> collections.abc.Generator[None]:
     """Pebble's errors as the statuses that say what is wrong, without any secret."""
     if not container.can_connect():
         raise status.Waiting(f"waiting for Pebble in the {workload.container} container")
