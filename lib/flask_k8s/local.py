@@ -223,15 +223,16 @@ def local_state(
     return state.build(
         values=values,
         options=options,
-        read_secret=no_secrets,
-        generated_secret_key=lambda: secret_key,
-        generated_fallbacks=lambda: secret_key_fallbacks,
-        app_name="flask-k8s",
-        model_name="local",
-        unit_name="flask-k8s/0",
-        is_leader=is_leader,
+        unit=state.Unit(
+            app_name="flask-k8s", model_name="local", unit_name="flask-k8s/0", is_leader=is_leader
+        ),
+        reads=state.Reads(
+            read_secret=no_secrets,
+            generated_secret_key=lambda: secret_key,
+            generated_fallbacks=lambda: secret_key_fallbacks,
+            integrations=integrations,
+        ),
         environ=environ if environ is not None else {},
-        integrations=integrations,
         json_logging=json_logging,
     )
 

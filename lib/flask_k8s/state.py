@@ -121,35 +121,95 @@ class Integrations:
     secret_values: tuple[str, ...] = ()
 
 
+@dataclasses.dataclass(frozen=True)
+class Unit:
+    """Who reconciles: the application, its model, this unit and its peers."""
+
+    app_name: str
+    model_name: str
+    unit_name: str
+    is_leader: bool = True
+    peer_units: collections.abc.Sequence[str] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Reads:
+    """How the core reaches Juju: callables the shell (``juju.read_state``) or a runner gives.
+
+    Each is called only when the state needs it, so a config error never reads a secret or
+    a relation it does not need.
+    """
+
+    read_secret: SecretReader
+    generated_secret_key: collections.abc.Callable[[], str | None]
+    generated_fallbacks: collections.abc.Callable[[], tuple[str, ...]] = tuple
+    previous_keys: collections.abc.Callable[[str, float], tuple[str, ...]] = _no_previous_keys
+    integrations: collections.abc.Callable[[], Integrations] | None = None
+
+
+@dataclasses.dataclass
+class _Options:
+    """The validated options, what they set, and what is wrong with them."""
+
+    flask: config.FlaskConfig
+    webserver: config.WebserverConfig
+    migration_timeout: int
+    secret_key: str | None
+    user_env: dict[str, str]
+    # The option each user variable comes from, for messages.
+    sources: dict[str, str]
+    problems: config.Problems
+    secret_values: list[str]
+
+
 def build(
     *,
     values: collections.abc.Mapping[str, typing.Any],
     options: collections.abc.Mapping[str, config.OptionMeta],
-    read_secret: SecretReader,
-    generated_secret_key: collections.abc.Callable[[], str | None],
-    app_name: str,
-    generated_fallbacks: collections.abc.Callable[[], tuple[str, ...]] = tuple,
-    previous_keys: collections.abc.Callable[[str, float], tuple[str, ...]] = _no_previous_keys,
-    model_name: str,
-    unit_name: str,
-    is_leader: bool = True,
-    peer_units: collections.abc.Sequence[str] = (),
+    unit: Unit,
+    reads: Reads,
     environ: collections.abc.Mapping[str, str] | None = None,
-    integrations: collections.abc.Callable[[], Integrations] | None = None,
     workload: spec.WorkloadSpec = spec.FLASK,
     json_logging: bool = False,
 ) -> CharmState:
-    """Validate the inputs into a CharmState, or raise the status that says what to fix.
+    """Validate the inputs into a CharmState, or raise the status that says what to fix."""
+    parsed = _parse_options(values, options, reads.read_secret, workload)
+    related = _integrations(parsed, reads)
+    secret_key, fallbacks = _secret_key(parsed, reads)
+    secret_values = [*parsed.secret_values, *related.secret_values, *fallbacks, secret_key]
+    secret_values.extend(proxy.credentials(environ or {}))
+    return CharmState(
+        app_name=unit.app_name,
+        model_name=unit.model_name,
+        unit_name=unit.unit_name,
+        is_leader=unit.is_leader,
+        flask=parsed.flask,
+        webserver=parsed.webserver,
+        user_env=parsed.user_env,
+        proxy_env=proxy.from_environ(environ or {}),
+        integration_env=related.environment,
+        log_targets=related.log_targets,
+        waiting=related.waiting,
+        peer_fqdns=tuple(unit_fqdn(peer, unit.model_name) for peer in unit.peer_units),
+        secret_key=secret_key,
+        secret_key_fallbacks=fallbacks,
+        secret_values=tuple(value for value in secret_values if value),
+        json_logging=json_logging,
+        migration_timeout=float(parsed.migration_timeout),
+    )
 
-    Juju is reached only through the two callables, so a local runner can pass its own.
-    """
+
+def _parse_options(
+    values: collections.abc.Mapping[str, typing.Any],
+    options: collections.abc.Mapping[str, config.OptionMeta],
+    read_secret: SecretReader,
+    workload: spec.WorkloadSpec,
+) -> _Options:
+    """Every option checked, its problems collected; secrets read as options name them."""
     problems = config.Problems()
     problems.missing.extend(config.missing_options(options, values))
     flask = config.parse_flask(values, problems)
-    webserver = config.parse_webserver(values, problems)
-    migration_timeout = config.parse_migration_timeout(values, problems)
     secret_values: list[str] = []
-
     secret_key = flask.secret_key
     if flask.secret_key_id is not None and flask.secret_key is None:
         content = _read_secret(read_secret, "flask-secret-key-id", flask.secret_key_id, problems)
@@ -163,20 +223,34 @@ def build(
                 secret_key = content["value"]
     if flask.secret_key:
         secret_values.append(flask.secret_key)
-
-    sources: dict[str, str] = {}
-    user_env = _user_env(
+    parsed = _Options(
+        flask=flask,
+        webserver=config.parse_webserver(values, problems),
+        migration_timeout=config.parse_migration_timeout(values, problems),
+        secret_key=secret_key,
+        user_env={},
+        sources={},
+        problems=problems,
+        secret_values=secret_values,
+    )
+    parsed.user_env = _user_env(
         values,
         options=options,
         read_secret=read_secret,
         workload=workload,
         problems=problems,
         secret_values=secret_values,
-        sources=sources,
+        sources=parsed.sources,
     )
+    return parsed
+
+
+def _integrations(parsed: _Options, reads: Reads) -> Integrations:
+    """The related applications' answers, once the options hold; missing ones named with them."""
+    problems = parsed.problems
     if problems.invalid and not problems.missing:
         problems.raise_if_any()
-    related = integrations() if integrations is not None else Integrations()
+    related = reads.integrations() if reads.integrations is not None else Integrations()
     if problems.missing or related.missing:
         parts = [f"missing config: {', '.join(problems.missing)}"] if problems.missing else []
         if related.missing:
@@ -184,50 +258,31 @@ def build(
         if problems.invalid:
             parts.append(f"invalid config: {'; '.join(problems.invalid)}")
         raise status.Missing("; ".join(parts))
-    secret_values.extend(related.secret_values)
     # An integration's variable would silently replace the option's: refuse the option.
-    for variable in sorted(set(user_env).intersection(related.environment)):
+    for variable in sorted(set(parsed.user_env).intersection(related.environment)):
         problems.invalid.append(
-            f"{sources[variable]} would set {variable}, which an integration sets; "
+            f"{parsed.sources[variable]} would set {variable}, which an integration sets; "
             "rename the option"
         )
     problems.raise_if_any()
+    return related
 
-    secret_key_fallbacks: tuple[str, ...] = ()
+
+def _secret_key(parsed: _Options, reads: Reads) -> tuple[str, tuple[str, ...]]:
+    """The key in use and the previous ones still accepted, newest first."""
+    secret_key = parsed.secret_key
+    fallbacks: tuple[str, ...] = ()
     if secret_key is None:
-        secret_key = generated_secret_key()
+        secret_key = reads.generated_secret_key()
         if secret_key is None:
             raise status.Waiting("waiting for the leader to create the secret key")
-        secret_key_fallbacks = generated_fallbacks()
-    lifetime = flask.permanent_session_lifetime or config.DEFAULT_SESSION_LIFETIME
-    history = previous_keys(secret_key, float(lifetime))
-    secret_key_fallbacks = tuple(
-        dict.fromkeys(key for key in (*secret_key_fallbacks, *history) if key != secret_key)
-    )[: config.MAX_FALLBACKS]
-    secret_values.extend(secret_key_fallbacks)
-    secret_values.append(secret_key)
-
-    proxy_env = proxy.from_environ(environ or {})
-    secret_values.extend(proxy.credentials(environ or {}))
-    return CharmState(
-        app_name=app_name,
-        model_name=model_name,
-        unit_name=unit_name,
-        is_leader=is_leader,
-        flask=flask,
-        webserver=webserver,
-        user_env=user_env,
-        proxy_env=proxy_env,
-        integration_env=related.environment,
-        log_targets=related.log_targets,
-        waiting=related.waiting,
-        peer_fqdns=tuple(unit_fqdn(unit, model_name) for unit in peer_units),
-        secret_key=secret_key,
-        secret_key_fallbacks=secret_key_fallbacks,
-        secret_values=tuple(value for value in secret_values if value),
-        json_logging=json_logging,
-        migration_timeout=float(migration_timeout),
-    )
+        fallbacks = reads.generated_fallbacks()
+    lifetime = parsed.flask.permanent_session_lifetime or config.DEFAULT_SESSION_LIFETIME
+    history = reads.previous_keys(secret_key, float(lifetime))
+    fallbacks = tuple(dict.fromkeys(key for key in (*fallbacks, *history) if key != secret_key))[
+        : config.MAX_FALLBACKS
+    ]
+    return secret_key, fallbacks
 
 
 def _user_env(

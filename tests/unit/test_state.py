@@ -30,14 +30,19 @@ def _build(
     generated: str | None = "generated-key",
     **kwargs: typing.Any,
 ) -> state.CharmState:
+    unit = {name: kwargs.pop(name) for name in ("is_leader", "peer_units") if name in kwargs}
+    reads = {
+        name: kwargs.pop(name)
+        for name in ("generated_fallbacks", "previous_keys", "integrations")
+        if name in kwargs
+    }
     return state.build(
         values=values,
         options=OPTIONS if options is None else options,
-        read_secret=_read_secret,
-        generated_secret_key=lambda: generated,
-        app_name="flask-k8s",
-        model_name="m",
-        unit_name="flask-k8s/0",
+        unit=state.Unit(app_name="flask-k8s", model_name="m", unit_name="flask-k8s/0", **unit),
+        reads=state.Reads(
+            read_secret=_read_secret, generated_secret_key=lambda: generated, **reads
+        ),
         **kwargs,
     )
 
