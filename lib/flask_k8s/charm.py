@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import collections.abc
 import logging
 import os
 import time
+import typing
 
 import ops
 
@@ -16,6 +18,7 @@ from . import (
     paas_config,
     proxy,
     relations,
+    requirer,
     secrets,
     spec,
     status,
@@ -36,6 +39,9 @@ class FlaskCharm(ops.CharmBase):
     """
 
     workload_spec: spec.WorkloadSpec = spec.FLASK
+    requirers: typing.ClassVar[collections.abc.Mapping[str, requirer.Requirer]] = {}
+    """The charm author's requirers, by endpoint (``requires`` in the metadata): custom
+    relations, read and redacted like the built-in ones (see ``flask_k8s.requirer``)."""
 
     def __init__(self, framework: ops.Framework):
         super().__init__(framework)
@@ -46,7 +52,7 @@ class FlaskCharm(ops.CharmBase):
         status.redact_logs(self.redactor)
         on = self.on
         peer = self.workload_spec.peer_relation
-        for event in (
+        events: list[ops.BoundEvent] = [
             on.install,
             on.start,
             on.upgrade_charm,
@@ -54,14 +60,23 @@ class FlaskCharm(ops.CharmBase):
             on.update_status,
             on.leader_elected,
             on.secret_changed,
-            on[self.workload_spec.container].pebble_ready,
-            on[self.workload_spec.container].pebble_check_failed,
-            on[self.workload_spec.container].pebble_check_recovered,
-            on[peer].relation_created,
-            on[peer].relation_joined,
-            on[peer].relation_changed,
-            on[peer].relation_departed,
-        ):
+        ]
+        # Metadata that lacks them is reported by the reconcile, not a hook error here.
+        if self.workload_spec.container in self.meta.containers:
+            container_events = on[self.workload_spec.container]
+            events += [
+                container_events.pebble_ready,
+                container_events.pebble_check_failed,
+                container_events.pebble_check_recovered,
+            ]
+        if peer in self.meta.peers:
+            events += [
+                on[peer].relation_created,
+                on[peer].relation_joined,
+                on[peer].relation_changed,
+                on[peer].relation_departed,
+            ]
+        for event in events:
             framework.observe(event, self._on_event)
         for endpoint in relations.endpoints(self):
             relation_events = on[endpoint.name]
@@ -95,6 +110,9 @@ class FlaskCharm(ops.CharmBase):
 
     def _reconcile(self) -> None:
         workload_spec = self.workload_spec
+        problems = metadata_problems(self.meta, workload_spec, self.requirers)
+        if problems:
+            raise status.Blocked(f"charm metadata: {'; '.join(problems)}")
         container = self.unit.get_container(workload_spec.container)
         # The ingress URL, read once: OIDC's request and the app's variables both need it.
         external_url = relations.external_url(self, workload_spec)
@@ -235,3 +253,23 @@ class FlaskCharm(ops.CharmBase):
         # Rotation leaves old revisions of the key behind; drop each once nobody tracks it.
         if event.secret.label in (secrets.SECRET_KEY_LABEL, secrets.HISTORY_LABEL):
             event.remove_revision()
+
+
+def metadata_problems(
+    meta: ops.CharmMeta,
+    workload_spec: spec.WorkloadSpec,
+    requirers: collections.abc.Mapping[str, requirer.Requirer],
+) -> list[str]:
+    """What the charm's metadata lacks that the library needs, each named for its author."""
+    problems: list[str] = []
+    if workload_spec.container not in meta.containers:
+        problems.append(f"no container {workload_spec.container!r} (containers:)")
+    if workload_spec.peer_relation not in meta.peers:
+        problems.append(
+            f"no peer relation {workload_spec.peer_relation!r} (peers:), where the secret "
+            "key and the migration records are kept"
+        )
+    undeclared = sorted(set(requirers) - set(meta.requires))
+    if undeclared:
+        problems.append(f"requirers for undeclared endpoints: {', '.join(undeclared)} (requires:)")
+    return problems

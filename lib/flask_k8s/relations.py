@@ -14,10 +14,16 @@ import typing
 
 import ops
 
-from . import spec, state, status
+from . import requirer, spec, state, status
 from .integrations import relation
 
 logger = logging.getLogger(__name__)
+
+# What some built-in integrations have besides a requirer's two functions.
+_UnitRequest = collections.abc.Callable[[relation.Context], relation.Bag]
+_LogTargets = collections.abc.Callable[
+    [relation.Context, relation.RemoteData], collections.abc.Mapping[str, typing.Any]
+]
 
 
 Integrations = state.Integrations
@@ -26,21 +32,42 @@ Integrations = state.Integrations
 
 @dataclasses.dataclass(frozen=True)
 class Endpoint:
-    """A ``requires`` endpoint of the charm whose interface flask-k8s speaks."""
+    """A ``requires`` endpoint of the charm: its interface is flask-k8s's, or the charm's own."""
 
     name: str
     interface: str
     optional: bool
+    # The charm author's requirer for this endpoint (``FlaskCharm.requirers``), if any.
+    custom: requirer.Requirer | None = None
+
+    def requirer(self) -> requirer.Requirer:
+        """What reads the provider's answer: the charm's own, else the interface's module."""
+        if self.custom is not None:
+            return self.custom
+        from . import integrations  # noqa: PLC0415 (cheap, but only needed with relations)
+
+        return typing.cast("requirer.Requirer", integrations.load(self.interface))
+
+
+def _custom(charm: ops.CharmBase) -> collections.abc.Mapping[str, requirer.Requirer]:
+    return typing.cast(
+        "collections.abc.Mapping[str, requirer.Requirer]", getattr(charm, "requirers", {})
+    )
 
 
 def endpoints(charm: ops.CharmBase) -> list[Endpoint]:
-    """The charm's integration endpoints, in metadata order."""
+    """The charm's integration endpoints, in metadata order.
+
+    An endpoint with a requirer in the charm's ``requirers`` is the charm's, whatever its
+    interface; another one counts when flask-k8s speaks its interface.
+    """
     from . import integrations  # noqa: PLC0415 (cheap, but only needed with relations)
 
+    custom = _custom(charm)
     return [
-        Endpoint(name, meta.interface_name, meta.optional)
+        Endpoint(name, meta.interface_name or "", meta.optional, custom.get(name))
         for name, meta in charm.meta.requires.items()
-        if meta.interface_name and integrations.supports(meta.interface_name)
+        if name in custom or (meta.interface_name and integrations.supports(meta.interface_name))
     ]
 
 
@@ -141,17 +168,18 @@ def publish(charm: ops.CharmBase, workload: spec.WorkloadSpec, url: str | None) 
     the interfaces that have one (ingress: the unit's host and IP). ``url`` is the app's
     ingress URL (``external_url``), which the OIDC request needs.
     """
-    from . import integrations  # noqa: PLC0415
-
     leader = charm.unit.is_leader()
     for endpoint in endpoints(charm):
         for rel in charm.model.relations[endpoint.name]:
-            module = integrations.load(endpoint.interface)
+            module = endpoint.requirer()
             ctx = context(charm, workload, endpoint.name, endpoint.interface, url)
-            if hasattr(module, "unit_request"):
+            unit_request = typing.cast(
+                "_UnitRequest | None", getattr(module, "unit_request", None)
+            )
+            if unit_request is not None:
                 host, ip = _unit_address(charm, rel)
                 ctx = dataclasses.replace(ctx, unit_host=host, unit_ip=ip)
-                _write(rel.data[charm.unit], module.unit_request(ctx))
+                _write(rel.data[charm.unit], unit_request(ctx))
             if leader:
                 _write(rel.data[charm.app], module.request(ctx, dict(rel.data[charm.app])))
 
@@ -168,8 +196,6 @@ def collect(
     Every credential met on the way, in a databag or a secret, goes into ``redactor`` before
     anything can quote it.
     """
-    from . import integrations  # noqa: PLC0415
-
     env: dict[str, str] = {}
     log_targets: dict[str, typing.Any] = {}
     waiting: list[str] = []
@@ -189,10 +215,11 @@ def collect(
             if not endpoint.optional:
                 missing.append(name)
             continue
-        module = integrations.load(endpoint.interface)
+        module = endpoint.requirer()
         ctx = context(charm, workload, name, endpoint.interface, url)
         # Logs may go to several Lokis; every other endpoint is limited to one relation.
-        many = hasattr(module, "log_targets")
+        targets = typing.cast("_LogTargets | None", getattr(module, "log_targets", None))
+        many = targets is not None
         ready = False
         for rel in relations if many else relations[:1]:
             data = snapshot(charm.model, rel)
@@ -201,8 +228,8 @@ def collect(
                 variables = module.environment(ctx, data, read_secret)
                 hide(*relation.credential_variables(variables))
                 env.update(variables)
-                if many:
-                    log_targets.update(module.log_targets(ctx, data))
+                if targets is not None:
+                    log_targets.update(targets(ctx, data))
                 ready = True
             except relation.NotReady as not_ready:
                 logger.info("%s: %s", name, status.redact(not_ready.message, seen))
