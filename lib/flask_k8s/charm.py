@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections.abc
+import dataclasses
 import logging
 import os
 import time
@@ -12,6 +13,7 @@ import ops
 
 from . import (
     config,
+    environment,
     juju,
     migrations,
     observability,
@@ -21,6 +23,7 @@ from . import (
     requirer,
     secrets,
     spec,
+    state,
     status,
     workload,
 )
@@ -127,6 +130,7 @@ class FlaskCharm(ops.CharmBase):
             raise paas
         try:
             charm_state = juju.read_state(self, workload_spec, external_url, paas, self.redactor)
+            charm_state = self._with_extra_environment(charm_state)
         except status.Missing:
             if container.can_connect():
                 try:
@@ -140,6 +144,10 @@ class FlaskCharm(ops.CharmBase):
             workload_spec,
             lambda: self._set_status(ops.MaintenanceStatus("applying the new settings")),
             self._migration_gate(),
+            hooks=workload.Hooks(
+                before_settings=lambda box: self.before_settings(box, charm_state),
+                after_settings=lambda box: self.after_settings(box, charm_state),
+            ),
         )
         self.unit.set_ports(workload_spec.port)
         try:
@@ -204,6 +212,70 @@ class FlaskCharm(ops.CharmBase):
         if run.reason is not None:
             event.fail(self.redactor.backstop(f"migration failed: {run.reason}"))
         self.reconcile()
+
+    # -- override points ---------------------------------------------------------------
+
+    def extra_environment(
+        self, charm_state: state.CharmState
+    ) -> collections.abc.Mapping[str, str]:
+        """Variables of your own, computed from the state; they reach the app and its workers.
+
+        A name flask-k8s, an option or an integration sets already is refused (Blocked).
+        """
+        return {}
+
+    def before_settings(self, container: ops.Container, charm_state: state.CharmState) -> None:
+        """Runs when settings change, after the migration, before the app gets them."""
+
+    def after_settings(self, container: ops.Container, charm_state: state.CharmState) -> None:
+        """Runs when settings change, once the app was given them (workers roll over next)."""
+
+    def run_action(
+        self,
+        event: ops.ActionEvent,
+        step: collections.abc.Callable[
+            [ops.Container, state.CharmState], collections.abc.Mapping[str, typing.Any]
+        ],
+    ) -> None:
+        """Run an action's ``step`` with the reconcile's state, then reconcile.
+
+        ``step`` gets the workload container and the same ``CharmState`` a reconcile reads;
+        what it returns becomes the action's results. A ``status.StatusError`` it raises (or
+        that reading the state raises: a bad option, a missing relation) fails the action
+        with its message; every result and message goes through the hook's redaction.
+        """
+        try:
+            container, charm_state = self._read_state()
+            results = dict(step(container, charm_state))
+        except status.StatusError as error:
+            event.fail(self.redactor.backstop(error.message))
+            return
+        event.set_results(
+            {key: self.redactor.backstop(str(value)) for key, value in results.items()}
+        )
+        self.reconcile()
+
+    def _read_state(self) -> tuple[ops.Container, state.CharmState]:
+        """The container and the state, as a reconcile reads them (Waiting without Pebble)."""
+        workload_spec = self.workload_spec
+        problems = metadata_problems(self.meta, workload_spec, self.requirers)
+        if problems:
+            raise status.Blocked(f"charm metadata: {'; '.join(problems)}")
+        container = self.unit.get_container(workload_spec.container)
+        if not container.can_connect():
+            raise status.Waiting(f"waiting for Pebble in the {workload_spec.container} container")
+        paas = paas_config.load(self.charm_dir)
+        external_url = relations.external_url(self, workload_spec)
+        charm_state = juju.read_state(self, workload_spec, external_url, paas, self.redactor)
+        return container, self._with_extra_environment(charm_state)
+
+    def _with_extra_environment(self, charm_state: state.CharmState) -> state.CharmState:
+        extra = environment.check_extra(
+            self.extra_environment(charm_state), charm_state, self.workload_spec
+        )
+        if not extra:
+            return charm_state
+        return dataclasses.replace(charm_state, extra_env=extra)
 
     def _set_status(self, unit_status: ops.StatusBase) -> None:
         # Messages may quote program output or a provider's data: the last line of defence.

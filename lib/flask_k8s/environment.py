@@ -6,9 +6,37 @@ gunicorn's master applies on a rolling reload, and the layer of the workers and 
 
 from __future__ import annotations
 
+import collections.abc
 import json
+import re
+import typing
 
-from . import config, spec, state
+from . import config, spec, state, status
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def check_extra(
+    extra: collections.abc.Mapping[str, str],
+    charm_state: state.CharmState,
+    workload: spec.WorkloadSpec,
+) -> dict[str, str]:
+    """The charm author's variables, or Blocked naming one that would replace another's.
+
+    A variable flask-k8s, an option or an integration sets is refused, like an option
+    that would set one: a silent override is a wrong setting nobody can find.
+    """
+    others = build(charm_state, workload)
+    problems: list[str] = []
+    for name, value in extra.items():
+        # The author's code may return anything, whatever its annotation says.
+        if not _NAME.fullmatch(name) or not isinstance(typing.cast("object", value), str):
+            problems.append(f"{name!r} is not a variable name with a text value")
+        elif name in others:
+            problems.append(f"{name} is set already (by flask-k8s, an option or an integration)")
+    if problems:
+        raise status.Blocked(f"extra_environment: {'; '.join(problems)}")
+    return dict(extra)
 
 
 def build(charm_state: state.CharmState, workload: spec.WorkloadSpec) -> dict[str, str]:
@@ -22,6 +50,7 @@ def build(charm_state: state.CharmState, workload: spec.WorkloadSpec) -> dict[st
     env.update(charm_state.proxy_env)
     # Integration variables come after the model's proxy: an http-proxy relation replaces it.
     env.update(charm_state.integration_env)
+    env.update(charm_state.extra_env)
     env.update(config.builtin_env(charm_state.flask, prefix))
     env[prefix + "SECRET_KEY"] = charm_state.secret_key
     if charm_state.secret_key_fallbacks:

@@ -65,6 +65,8 @@ class CharmState:
     # FLASK_<OPTION> variables of the charm author's options, secret ones expanded per key.
     user_env: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=_no_variables)
     proxy_env: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=_no_variables)
+    # Variables the charm author computes from the state (``FlaskCharm.extra_environment``).
+    extra_env: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=_no_variables)
     # Variables from related applications (POSTGRESQL_DB_CONNECT_STRING, ...).
     integration_env: collections.abc.Mapping[str, str] = dataclasses.field(
         default_factory=_no_variables
@@ -87,6 +89,7 @@ class CharmState:
         object.__setattr__(self, "user_env", _frozen(self.user_env))
         object.__setattr__(self, "proxy_env", _frozen(self.proxy_env))
         object.__setattr__(self, "integration_env", _frozen(self.integration_env))
+        object.__setattr__(self, "extra_env", _frozen(self.extra_env))
 
     def base_url(self, port: int) -> str:
         """The URL other applications in the model reach the app at."""

@@ -339,6 +339,7 @@ def apply(
     on_change: collections.abc.Callable[[], None] = lambda: None,
     *,
     gate: MigrationGate | None = None,
+    hooks: Hooks | None = None,
 ) -> bool:
     """Make the container run ``desired``; returns whether anything had to change.
 
@@ -371,6 +372,8 @@ def apply(
             raise status.Blocked(f"migration failed: {run.reason}")
     elif migration is not None and migrate:
         _record_applied(container, workload, migration.digest)
+    if hooks is not None and hooks.before_settings is not None:
+        hooks.before_settings(container)
     if config_changed:
         container.push(
             workload.gunicorn_config_path,
@@ -397,6 +400,8 @@ def apply(
         container.add_layer(pebble_plan.LAYER_LABEL, layer, combine=True)
         container.replan()
     _converge(container, desired)
+    if hooks is not None and hooks.after_settings is not None:
+        hooks.after_settings(container)
     return True
 
 
@@ -410,12 +415,28 @@ def stop_app(container: ops.Container, workload: spec.WorkloadSpec) -> None:
         container.stop(*running)
 
 
+@dataclasses.dataclass(frozen=True)
+class Hooks:
+    """A charm author's steps around a change, each given the container.
+
+    ``before_settings`` runs once the migration passed and before the app gets the new
+    settings (a file to write, a cache to warm); ``after_settings`` once they were handed to
+    the app (gunicorn then rolls its workers over to them, one at a time). Neither runs for
+    an event that changes nothing. Either may raise a ``status.StatusError``.
+    """
+
+    before_settings: collections.abc.Callable[[ops.Container], None] | None = None
+    after_settings: collections.abc.Callable[[ops.Container], None] | None = None
+
+
 def reconcile(
     container: ops.Container,
     charm_state: state.CharmState,
     workload: spec.WorkloadSpec,
     on_change: collections.abc.Callable[[], None] = lambda: None,
     gate: MigrationGate | None = None,
+    *,
+    hooks: Hooks | None = None,
 ) -> bool:
     """Observe the container, plan from the state, apply: the whole workload side.
 
@@ -425,7 +446,7 @@ def reconcile(
     with _pebble_errors(container, charm_state, workload):
         observed = observe(container, workload)
         desired = plan.build(charm_state, observed.rock, workload)
-        return apply(container, workload, observed, desired, on_change, gate=gate)
+        return apply(container, workload, observed, desired, on_change, gate=gate, hooks=hooks)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
