@@ -45,6 +45,10 @@ class FlaskCharm(ops.CharmBase):
     requirers: typing.ClassVar[collections.abc.Mapping[str, requirer.Requirer]] = {}
     """The charm author's requirers, by endpoint (``requires`` in the metadata): custom
     relations, read and redacted like the built-in ones (see ``flask_k8s.requirer``)."""
+    templates: typing.ClassVar[collections.abc.Mapping[str, str]] = {}
+    """Files for the workload, by path, each rendered from a Jinja2 template in the charm
+    (a path relative to the charm's directory) with ``env`` and ``state`` (see
+    ``flask_k8s.templates``)."""
 
     def __init__(self, framework: ops.Framework):
         super().__init__(framework)
@@ -270,12 +274,19 @@ class FlaskCharm(ops.CharmBase):
         return container, self._with_extra_environment(charm_state)
 
     def _with_extra_environment(self, charm_state: state.CharmState) -> state.CharmState:
+        """The state with the charm author's variables and templates."""
         extra = environment.check_extra(
             self.extra_environment(charm_state), charm_state, self.workload_spec
         )
-        if not extra:
+        texts: dict[str, tuple[str, str]] = {}
+        for path, name in self.templates.items():
+            try:
+                texts[path] = (name, (self.charm_dir / name).read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                raise status.Blocked(f"template {name} is not a text file in the charm") from None
+        if not extra and not texts:
             return charm_state
-        return dataclasses.replace(charm_state, extra_env=extra)
+        return dataclasses.replace(charm_state, extra_env=extra, templates=texts)
 
     def _set_status(self, unit_status: ops.StatusBase) -> None:
         # Messages may quote program output or a provider's data: the last line of defence.

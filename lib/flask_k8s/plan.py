@@ -8,9 +8,20 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import hashlib
+import json
 import typing
 
-from . import config, environment, gunicorn, gunicorn_master, migrations, pebble_plan, spec, state
+from . import (
+    config,
+    environment,
+    gunicorn,
+    gunicorn_master,
+    migrations,
+    pebble_plan,
+    spec,
+    state,
+    templates,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +59,8 @@ class WorkloadPlan:
     migration: migrations.Migration | None
     secret_values: tuple[str, ...] = ()
     migration_timeout: float = 600.0
+    # Files rendered from the charm's templates: workload path -> content (0600, the app's).
+    files: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=dict[str, str])
 
     @property
     def services(self) -> collections.abc.Mapping[str, collections.abc.Mapping[str, typing.Any]]:
@@ -102,12 +115,17 @@ def build(
         tracing=bool(env.get("OTEL_EXPORTER_OTLP_ENDPOINT")),
         json_logging=charm_state.json_logging,
     )
+    files = templates.render(charm_state.templates, env, charm_state)
+    # The settings name the config and the files they go with: a new file is a new setting,
+    # and the app's workers roll over to read it.
+    digest = hashlib.sha256(gunicorn_config.encode())
+    if files:
+        digest.update(json.dumps(files, sort_keys=True).encode())
     return WorkloadPlan(
         environment=env,
         layer=layer,
-        settings=gunicorn_master.encode_settings(
-            env, hashlib.sha256(gunicorn_config.encode()).hexdigest()
-        ),
+        files=files,
+        settings=gunicorn_master.encode_settings(env, digest.hexdigest()),
         gunicorn_config=gunicorn_config,
         checks=tuple(checks),
         migration=migrations.plan(

@@ -67,6 +67,10 @@ class CharmState:
     proxy_env: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=_no_variables)
     # Variables the charm author computes from the state (``FlaskCharm.extra_environment``).
     extra_env: collections.abc.Mapping[str, str] = dataclasses.field(default_factory=_no_variables)
+    # The charm author's templates: workload path -> (template name, its text).
+    templates: collections.abc.Mapping[str, tuple[str, str]] = dataclasses.field(
+        default_factory=dict[str, tuple[str, str]]
+    )
     # Variables from related applications (POSTGRESQL_DB_CONNECT_STRING, ...).
     integration_env: collections.abc.Mapping[str, str] = dataclasses.field(
         default_factory=_no_variables

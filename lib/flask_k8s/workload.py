@@ -352,7 +352,12 @@ def apply(
     migration = desired.migration
     migrate = migration is not None and migration.digest != observed.migration_digest
     web_redefined = _service_changed(observed, desired, workload.service)
-    if not (layer_changed or config_changed or settings_changed or migrate):
+    files = {
+        path: content
+        for path, content in desired.files.items()
+        if _pull(container, path) != content
+    }
+    if not (layer_changed or config_changed or settings_changed or migrate or files):
         _converge(container, desired)
         return False
     # On many units the leader runs the migration: the others wait for its record, keeping
@@ -374,6 +379,16 @@ def apply(
         _record_applied(container, workload, migration.digest)
     if hooks is not None and hooks.before_settings is not None:
         hooks.before_settings(container)
+    for path, content in files.items():
+        # They may hold secrets: readable by the app's user only, like its settings.
+        container.push(
+            path,
+            content,
+            make_dirs=True,
+            permissions=0o600,
+            user=workload.user,
+            group=workload.group,
+        )
     if config_changed:
         container.push(
             workload.gunicorn_config_path,

@@ -36,6 +36,10 @@ class ShopCharm(flask_k8s.charm.FlaskCharm):
         )
     }
 
+    # The payments settings as a file too (0600, the app's user): rendered from the charm's
+    # template with the app's environment, written before the app gets new settings.
+    templates: typing.ClassVar = {"/flask/app/payments.toml": "templates/payments.toml.j2"}
+
     def __init__(self, framework: ops.Framework):
         super().__init__(framework)
         framework.observe(self.on.shop_info_action, self._on_shop_info)

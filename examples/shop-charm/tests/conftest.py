@@ -51,6 +51,6 @@ def metadata() -> dict[str, typing.Any]:
 @pytest.fixture
 def make_ctx() -> typing.Callable[..., testing.Context]:
     def make(meta: dict[str, typing.Any] | None = None) -> testing.Context:
-        return testing.Context(shop_charm.ShopCharm, meta=meta or metadata())
+        return testing.Context(shop_charm.ShopCharm, meta=meta or metadata(), charm_root=EXAMPLE)
 
     return make

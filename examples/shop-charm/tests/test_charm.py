@@ -83,6 +83,26 @@ def test_the_token_from_the_providers_secret_reaches_the_app_and_no_status(make_
     assert library.flask_env(out)["PAYMENTS_TOKEN"] == "s3cr3t-t0k3n"
 
 
+def test_the_payments_file_is_rendered_and_follows_the_answer(make_ctx, state, workload):
+    ctx = make_ctx()
+    first = _payments({"url": "https://pay.example.com/"})
+    out = ctx.run(ctx.on.relation_changed(first), _with(state, first))
+    settings = workload.environment
+    payments = workload.app_dir / "payments.toml"
+    assert 'url = "https://pay.example.com/"' in payments.read_text()
+    assert 'unit = "shop/0"' in payments.read_text()
+
+    moved = dataclasses.replace(first, remote_app_data={"url": "https://new.example.com/"})
+    out = ctx.run(
+        ctx.on.relation_changed(moved),
+        dataclasses.replace(out, relations={*state.relations, moved}),
+    )
+
+    assert 'url = "https://new.example.com/"' in payments.read_text()
+    # A new file is a new setting: the app's workers roll over to read it.
+    assert workload.environment != settings
+
+
 # Variables of its own, and the steps around a change.
 
 
