@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 
@@ -71,13 +72,8 @@ def test_the_plan_carries_the_files_and_a_changed_file_is_a_new_setting():
     template = {"/flask/app/app.toml": ("t.j2", "{{ state.app_name }}-{{ env.FLASK_TOKEN }}")}
 
     def planned(token: str) -> plan.WorkloadPlan:
-        charm_state = state.CharmState(
-            app_name="shop",
-            model_name="m",
-            unit_name="shop/0",
-            secret_key="k",
-            user_env={"FLASK_TOKEN": token},
-            templates=template,
+        charm_state = dataclasses.replace(
+            STATE, user_env={"FLASK_TOKEN": token}, templates=template
         )
         return plan.build(charm_state, rock, spec.FLASK)
 
