@@ -8,7 +8,10 @@ The package is split by concern; ``charm.FlaskCharm`` ties them into one reconci
   message and log line goes through.
 - ``secrets``: Juju secrets, for secret options and the generated Flask secret key.
 - ``proxy``: the model's proxy settings.
-- ``state``: everything read from Juju, as one immutable ``CharmState``.
+- ``state``: the inputs of one reconcile, as one immutable ``CharmState`` (pure);
+  ``juju``: Juju read into it (the shell).
+- ``requirer``: custom relations (``FlaskCharm.requirers``); ``templates``: files rendered
+  from the charm's templates (``FlaskCharm.templates``).
 - ``environment``: the app's environment variables, computed from the state.
 - ``gunicorn``, ``pebble_plan``, ``migrations``: what the workload should look like.
 - ``gunicorn_master``: runs inside gunicorn's master (its source is copied into the config):
@@ -20,4 +23,77 @@ The package is split by concern; ``charm.FlaskCharm`` ties them into one reconci
   ``relations``: the Juju side of them (requests written, answers read).
 - ``cos`` and ``observability``: the metrics-endpoint and grafana-dashboard providers.
 - ``local``: the charm's workload path on this machine, under a real Pebble (``make run``).
+
+The names in ``__all__`` are the public surface (see the CHANGELOG for changes to it); the
+modules behind them are the implementation.
 """
+
+from __future__ import annotations
+
+import importlib
+import typing
+
+# The public surface: these names, importable from the package, and what they are documented
+# with. Each is loaded on first use, so importing the package costs a hook nothing.
+_PUBLIC = {
+    "FlaskCharm": "charm",
+    "metadata_problems": "charm",
+    "WorkloadSpec": "spec",
+    "FLASK": "spec",
+    "CharmState": "state",
+    "Integrations": "state",
+    "Unit": "state",
+    "Reads": "state",
+    "StatusError": "status",
+    "Blocked": "status",
+    "Waiting": "status",
+    "Missing": "status",
+    "Redactor": "status",
+    "Requirer": "requirer",
+    "Databag": "requirer",
+    "Context": "requirer",
+    "RemoteData": "requirer",
+    "NotReady": "requirer",
+    "InvalidData": "requirer",
+    "Hooks": "workload",
+    "WorkloadPlan": "plan",
+}
+__all__ = [
+    "FLASK",
+    "Blocked",
+    "CharmState",
+    "Context",
+    "Databag",
+    "FlaskCharm",
+    "Hooks",
+    "Integrations",
+    "InvalidData",
+    "Missing",
+    "NotReady",
+    "Reads",
+    "Redactor",
+    "RemoteData",
+    "Requirer",
+    "StatusError",
+    "Unit",
+    "Waiting",
+    "WorkloadPlan",
+    "WorkloadSpec",
+    "metadata_problems",
+]
+
+if typing.TYPE_CHECKING:
+    from .charm import FlaskCharm, metadata_problems
+    from .plan import WorkloadPlan
+    from .requirer import Context, Databag, InvalidData, NotReady, RemoteData, Requirer
+    from .spec import FLASK, WorkloadSpec
+    from .state import CharmState, Integrations, Reads, Unit
+    from .status import Blocked, Missing, Redactor, StatusError, Waiting
+    from .workload import Hooks
+
+
+def __getattr__(name: str) -> object:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'flask_k8s' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{module}", __name__), name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import pathlib
 import subprocess
@@ -43,3 +44,16 @@ def test_the_status_errors_load_no_ops():
 def test_the_shell_is_where_ops_comes_in():
     # The check above would pass if nothing ever loaded ops: the shell does.
     assert "ops" in _loaded_by("flask_k8s.juju")
+
+
+def test_the_package_declares_its_public_surface_and_loads_it_on_first_use():
+    loaded = _loaded_by("flask_k8s")
+
+    assert not {name for name in loaded if name.startswith("flask_k8s.")}
+    import flask_k8s
+
+    public = flask_k8s._PUBLIC
+    assert sorted(flask_k8s.__all__) == sorted(public)
+    for name in flask_k8s.__all__:
+        module = importlib.import_module(f"flask_k8s.{public[name]}")
+        assert getattr(flask_k8s, name) is getattr(module, name)
