@@ -19,14 +19,14 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def check_extra(
     extra: collections.abc.Mapping[str, str],
     charm_state: state.CharmState,
-    workload: spec.WorkloadSpec,
+    workload_spec: spec.WorkloadSpec,
 ) -> dict[str, str]:
     """The charm author's variables, or Blocked naming one that would replace another's.
 
     A variable flask-k8s, an option or an integration sets is refused, like an option
     that would set one: a silent override is a wrong setting nobody can find.
     """
-    others = build(charm_state, workload)
+    others = build(charm_state, workload_spec)
     problems: list[str] = []
     for name, value in extra.items():
         # The author's code may return anything, whatever its annotation says.
@@ -39,13 +39,13 @@ def check_extra(
     return dict(extra)
 
 
-def build(charm_state: state.CharmState, workload: spec.WorkloadSpec) -> dict[str, str]:
+def build(charm_state: state.CharmState, workload_spec: spec.WorkloadSpec) -> dict[str, str]:
     """Every variable the app, its workers and its migration see.
 
     User options come first and built-in variables last, so a user option can never
     override a built-in one (``state.build`` also refuses such options).
     """
-    prefix = workload.env_prefix
+    prefix = workload_spec.env_prefix
     env: dict[str, str] = dict(charm_state.user_env)
     env.update(charm_state.proxy_env)
     # Integration variables come after the model's proxy: an http-proxy relation replaces it.
@@ -59,7 +59,7 @@ def build(charm_state: state.CharmState, workload: spec.WorkloadSpec) -> dict[st
     # The ingress integration gives the external URL; without it, the URL inside the model.
     env[prefix + "BASE_URL"] = charm_state.integration_env.get(
         prefix + "BASE_URL"
-    ) or charm_state.base_url(workload.port)
+    ) or charm_state.base_url(workload_spec.port)
     if charm_state.peer_fqdns:
         env[prefix + "PEER_FQDNS"] = ",".join(charm_state.peer_fqdns)
     return env

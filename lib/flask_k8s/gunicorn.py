@@ -68,7 +68,7 @@ TRACING_ACCESS_LOG_FORMAT = (
 
 def render_config(
     webserver: config.WebserverConfig,
-    workload: spec.WorkloadSpec,
+    workload_spec: spec.WorkloadSpec,
     *,
     worker_class: str = "sync",
     tracing: bool = False,
@@ -81,12 +81,12 @@ def render_config(
     ``json_logging``: paas-config.yaml's ``framework_logging_format: json``.
     """
     settings: list[tuple[str, object]] = [
-        ("bind", [f"0.0.0.0:{workload.port}"]),
-        ("chdir", workload.app_dir),
+        ("bind", [f"0.0.0.0:{workload_spec.port}"]),
+        ("chdir", workload_spec.app_dir),
         ("accesslog", "-"),
         ("errorlog", "-"),
         ("logconfig_dict", _LOGGING),
-        ("statsd_host", workload.statsd_host),
+        ("statsd_host", workload_spec.statsd_host),
     ]
     tunables = (("timeout", webserver.timeout), ("keepalive", webserver.keepalive))
     settings.extend((name, int(value)) for name, value in tunables if value is not None)
@@ -94,7 +94,7 @@ def render_config(
         settings.append(("access_log_format", TRACING_ACCESS_LOG_FORMAT))
     lines = ["# Written by flask-k8s from the charm's config; local changes are overwritten."]
     lines.extend(f"{name} = {value!r}" for name, value in settings)
-    lines.append(f"_SETTINGS_FILE = {workload.settings_file!r}")
+    lines.append(f"_SETTINGS_FILE = {workload_spec.settings_file!r}")
     set_workers = None if webserver.workers is None else int(webserver.workers)
     set_threads = None if webserver.threads is None else int(webserver.threads)
     blocks = [

@@ -20,7 +20,7 @@ def _unit_number(unit: ops.Unit) -> int:
 
 def read_state(
     charm: ops.CharmBase,
-    workload: spec.WorkloadSpec,
+    workload_spec: spec.WorkloadSpec,
     external_url: str | None,
     paas: paas_config.PaasConfig,
     redactor: status.Redactor | None = None,
@@ -32,7 +32,7 @@ def read_state(
     """
     model = charm.model
     hide = redactor or status.Redactor()
-    peers = model.get_relation(workload.peer_relation)
+    peers = model.get_relation(workload_spec.peer_relation)
     peer_units = sorted(peers.units, key=_unit_number) if peers else []
 
     def read_secret(option: str, secret_id: str) -> dict[str, str]:
@@ -75,9 +75,9 @@ def read_state(
             generated_secret_key=generated_secret_key,
             generated_fallbacks=generated_fallbacks,
             previous_keys=previous_keys,
-            integrations=lambda: relations.collect(charm, workload, external_url, hide),
+            integrations=lambda: relations.collect(charm, workload_spec, external_url, hide),
         ),
         environ=os.environ,
-        workload=workload,
+        workload_spec=workload_spec,
         json_logging=paas.json_logging,
     )

@@ -113,22 +113,22 @@ statsd_host = 'localhost:9125'
 """
 
 
-def install_app(source: pathlib.Path, workload: spec.WorkloadSpec = spec.FLASK) -> None:
+def install_app(source: pathlib.Path, workload_spec: spec.WorkloadSpec = spec.FLASK) -> None:
     """Lay out the container's files as a freshly started rock has them.
 
     The app is copied to the app directory, owned by the rock's user; the rock's own gunicorn
     config is restored; and the charm's records and settings file are removed, as a new
     container has none.
     """
-    app_dir = pathlib.Path(workload.app_dir)
+    app_dir = pathlib.Path(workload_spec.app_dir)
     if app_dir.exists():
         shutil.rmtree(app_dir)
     shutil.copytree(source, app_dir, ignore=shutil.ignore_patterns("__pycache__", ".venv"))
-    pathlib.Path(workload.gunicorn_config_path).write_text(ROCK_GUNICORN_CONFIG)
-    shutil.rmtree(workload.state_dir, ignore_errors=True)
-    pathlib.Path(workload.settings_file).unlink(missing_ok=True)
-    user = pwd.getpwnam(workload.user)
-    for path in [app_dir, *app_dir.rglob("*"), pathlib.Path(workload.gunicorn_config_path)]:
+    pathlib.Path(workload_spec.gunicorn_config_path).write_text(ROCK_GUNICORN_CONFIG)
+    shutil.rmtree(workload_spec.state_dir, ignore_errors=True)
+    pathlib.Path(workload_spec.settings_file).unlink(missing_ok=True)
+    user = pwd.getpwnam(workload_spec.user)
+    for path in [app_dir, *app_dir.rglob("*"), pathlib.Path(workload_spec.gunicorn_config_path)]:
         os.chown(path, user.pw_uid, user.pw_gid)
 
 

@@ -35,7 +35,7 @@ def endpoints(charm: ops.CharmBase) -> list[str]:
 
 def publish(
     charm: ops.CharmBase,
-    workload: spec.WorkloadSpec,
+    workload_spec: spec.WorkloadSpec,
     paas: paas_config.PaasConfig | status.Blocked,
 ) -> None:
     """Write the scrape jobs, alert rules and dashboards into every observability relation.
@@ -55,7 +55,7 @@ def publish(
         charm_name=charm.meta.name,
     )
     if related.get(METRICS):
-        _publish_metrics(charm, related[METRICS], topo, workload, paas)
+        _publish_metrics(charm, related[METRICS], topo, workload_spec, paas)
     if related.get(DASHBOARDS) and charm.unit.is_leader():
         _publish_dashboards(charm, related[DASHBOARDS], topo)
 
@@ -64,7 +64,7 @@ def _publish_metrics(
     charm: ops.CharmBase,
     relations: list[ops.Relation],
     topo: topology.Topology,
-    workload: spec.WorkloadSpec,
+    workload_spec: spec.WorkloadSpec,
     paas: paas_config.PaasConfig | status.Blocked,
 ) -> None:
     from .cos import assets, metrics, rules  # noqa: PLC0415
@@ -77,7 +77,7 @@ def _publish_metrics(
         _warn([*problems, *invalid])
         # The schedulers run on the leader, and the leader writes this bag: @scheduler is us.
         app_bag = metrics.app_bag(
-            topo, workload.exporter_port, alert_rules, _extra_jobs(paas), scheduler_host=fqdn
+            topo, workload_spec.exporter_port, alert_rules, _extra_jobs(paas), scheduler_host=fqdn
         )
     for rel in relations:
         if app_bag is not None:

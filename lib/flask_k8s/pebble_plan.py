@@ -31,9 +31,9 @@ LBHEARTBEAT, HEARTBEAT = "/__lbheartbeat__", "/__heartbeat__"
 WORKER_KILL_DELAY = "30s"
 
 
-def check_period(name: str, workload: spec.WorkloadSpec) -> int:
+def check_period(name: str, workload_spec: spec.WorkloadSpec) -> int:
     """Seconds between two runs of a check (the exporter is checked less often)."""
-    return workload.check_period * (3 if name == EXPORTER else 1)
+    return workload_spec.check_period * (3 if name == EXPORTER else 1)
 
 
 def is_worker(name: str) -> bool:
@@ -47,13 +47,13 @@ def is_scheduler(name: str) -> bool:
 
 
 def app_services(
-    rock_services: collections.abc.Iterable[str], workload: spec.WorkloadSpec
+    rock_services: collections.abc.Iterable[str], workload_spec: spec.WorkloadSpec
 ) -> list[str]:
     """The services the charm manages: the web service, workers and schedulers."""
     return [
         name
         for name in rock_services
-        if name == workload.service or is_worker(name) or is_scheduler(name)
+        if name == workload_spec.service or is_worker(name) or is_scheduler(name)
     ]
 
 
@@ -62,21 +62,21 @@ def build_layer(
     env: collections.abc.Mapping[str, str],
     webserver: config.WebserverConfig,
     runs_scheduler: bool,
-    workload: spec.WorkloadSpec,
+    workload_spec: spec.WorkloadSpec,
     *,
     dockerflow: bool = False,
 ) -> dict[str, typing.Any]:
     """The charm's layer: each managed service, from the rock's definition."""
-    if workload.service not in rock_services:
+    if workload_spec.service not in rock_services:
         raise status.Blocked(
-            f"the rock has no {workload.service!r} service; build it with rockcraft's "
+            f"the rock has no {workload_spec.service!r} service; build it with rockcraft's "
             "flask-framework extension"
         )
     services: dict[str, dict[str, typing.Any]] = {}
-    for name in app_services(rock_services, workload):
+    for name in app_services(rock_services, workload_spec):
         service = dict(rock_services[name])
         service["override"] = "replace"
-        if name == workload.service:
+        if name == workload_spec.service:
             service["command"] = gunicorn.set_worker_class(
                 str(service.get("command", "")), webserver.worker_class
             )
@@ -86,17 +86,17 @@ def build_layer(
         if is_scheduler(name):
             service["startup"] = "enabled" if runs_scheduler else "disabled"
         services[name] = service
-    services[workload.service]["on-check-failure"] = {ALIVE: "restart"}
+    services[workload_spec.service]["on-check-failure"] = {ALIVE: "restart"}
     return {
         "summary": "flask-k8s",
         "description": "The app's services with the environment flask-k8s computed.",
         "services": services,
-        "checks": checks(webserver.readiness_path, workload, dockerflow=dockerflow),
+        "checks": checks(webserver.readiness_path, workload_spec, dockerflow=dockerflow),
     }
 
 
 def checks(
-    readiness_path: str, workload: spec.WorkloadSpec, *, dockerflow: bool = False
+    readiness_path: str, workload_spec: spec.WorkloadSpec, *, dockerflow: bool = False
 ) -> dict[str, dict[str, typing.Any]]:
     """Liveness and readiness of the app, and liveness of the metrics exporter.
 
@@ -107,7 +107,7 @@ def checks(
     """
 
     def check(name: str, level: str, timeout: int, threshold: int) -> dict[str, typing.Any]:
-        period = check_period(name, workload)
+        period = check_period(name, workload_spec)
         return {
             "override": "replace",
             "level": level,
@@ -117,21 +117,21 @@ def checks(
             "threshold": threshold,
         }
 
-    threshold = workload.check_threshold
-    url = f"http://localhost:{workload.port}"
+    threshold = workload_spec.check_threshold
+    url = f"http://localhost:{workload_spec.port}"
     if dockerflow:
         alive = {**check(ALIVE, "alive", 3, threshold), "http": {"url": url + LBHEARTBEAT}}
         path = HEARTBEAT if readiness_path == "/" else readiness_path
         ready = {**check(READY, "ready", 5, 1), "http": {"url": url + path}}
     else:
-        alive = {**check(ALIVE, "alive", 3, threshold), "tcp": {"port": workload.port}}
+        alive = {**check(ALIVE, "alive", 3, threshold), "tcp": {"port": workload_spec.port}}
         ready = {**check(READY, "ready", 5, threshold), "http": {"url": url + readiness_path}}
     return {
         ALIVE: alive,
         READY: ready,
         EXPORTER: {
             **check(EXPORTER, "alive", 5, threshold),
-            "http": {"url": f"http://localhost:{workload.exporter_port}/metrics"},
+            "http": {"url": f"http://localhost:{workload_spec.exporter_port}/metrics"},
         },
     }
 

@@ -68,9 +68,9 @@ class WorkloadPlan:
         return self.layer["services"]
 
 
-def candidate_config_path(workload: spec.WorkloadSpec) -> str:
+def candidate_config_path(workload_spec: spec.WorkloadSpec) -> str:
     """Where a new gunicorn config is checked before it replaces the one in use."""
-    return f"{workload.state_dir}/gunicorn.conf.py.candidate"
+    return f"{workload_spec.state_dir}/gunicorn.conf.py.candidate"
 
 
 def log_targets(
@@ -89,27 +89,27 @@ def log_targets(
 
 
 def build(
-    charm_state: state.CharmState, rock: RockFacts, workload: spec.WorkloadSpec
+    charm_state: state.CharmState, rock: RockFacts, workload_spec: spec.WorkloadSpec
 ) -> WorkloadPlan:
     """The workload these inputs call for."""
-    env = environment.build(charm_state, workload)
+    env = environment.build(charm_state, workload_spec)
     layer = pebble_plan.build_layer(
         rock.services,
         env,
         charm_state.webserver,
         charm_state.is_leader,
-        workload,
+        workload_spec,
         dockerflow=dockerflow_checks(charm_state.webserver, rock),
     )
     layer["log-targets"] = log_targets(charm_state, rock)
-    command = str(layer["services"][workload.service].get("command", ""))
+    command = str(layer["services"][workload_spec.service].get("command", ""))
     python = gunicorn.interpreter(command)
-    checks = [tuple(gunicorn.check_command(command, candidate_config_path(workload)))]
+    checks = [tuple(gunicorn.check_command(command, candidate_config_path(workload_spec)))]
     if charm_state.webserver.worker_class == "gevent":
         checks.append((python, "-c", "import gevent"))
     gunicorn_config = gunicorn.render_config(
         charm_state.webserver,
-        workload,
+        workload_spec,
         worker_class=gunicorn.worker_class(command),
         # The tracing relation is ready: the SDK in each worker has somewhere to send to.
         tracing=bool(env.get("OTEL_EXPORTER_OTLP_ENDPOINT")),
@@ -130,11 +130,11 @@ def build(
         checks=tuple(checks),
         migration=migrations.plan(
             rock.app_files,
-            workload.app_dir,
+            workload_spec.app_dir,
             python,
             env,
             ignored=tuple(
-                workload.env_prefix + name
+                workload_spec.env_prefix + name
                 for name in ("PEER_FQDNS", "SECRET_KEY", "SECRET_KEY_FALLBACKS")
             ),
         ),

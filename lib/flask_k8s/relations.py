@@ -73,23 +73,23 @@ def endpoints(charm: ops.CharmBase) -> list[Endpoint]:
 
 def context(
     charm: ops.CharmBase,
-    workload: spec.WorkloadSpec,
+    workload_spec: spec.WorkloadSpec,
     endpoint: str,
     interface: str,
     external_url: str | None = None,
 ) -> relation.Context:
     """What an integration module may know about this charm."""
-    internal = f"http://{charm.app.name}.{charm.model.name}:{workload.port}"
+    internal = f"http://{charm.app.name}.{charm.model.name}:{workload_spec.port}"
     return relation.Context(
         endpoint=endpoint,
         interface=interface,
         app_name=charm.app.name,
         model_name=charm.model.name,
-        env_prefix=workload.env_prefix,
+        env_prefix=workload_spec.env_prefix,
         config=dict(charm.config),
         base_url=external_url or internal,
         external_url=external_url,
-        port=workload.port,
+        port=workload_spec.port,
         unit_name=charm.unit.name,
         model_uuid=charm.model.uuid,
         charm_name=charm.meta.name,
@@ -97,7 +97,7 @@ def context(
     )
 
 
-def external_url(charm: ops.CharmBase, workload: spec.WorkloadSpec) -> str | None:
+def external_url(charm: ops.CharmBase, workload_spec: spec.WorkloadSpec) -> str | None:
     """The app's URL from a ready ingress relation, for integrations that need it (OIDC)."""
     from . import integrations  # noqa: PLC0415
 
@@ -161,7 +161,7 @@ def _unit_address(charm: ops.CharmBase, rel: ops.Relation) -> tuple[str, str | N
     return socket.getfqdn(), str(address) if address is not None else None
 
 
-def publish(charm: ops.CharmBase, workload: spec.WorkloadSpec, url: str | None) -> None:
+def publish(charm: ops.CharmBase, workload_spec: spec.WorkloadSpec, url: str | None) -> None:
     """Write each integration's request where it differs from the bag.
 
     The leader writes the application databag; every unit writes its own unit databag for
@@ -172,7 +172,7 @@ def publish(charm: ops.CharmBase, workload: spec.WorkloadSpec, url: str | None) 
     for endpoint in endpoints(charm):
         for rel in charm.model.relations[endpoint.name]:
             module = endpoint.requirer()
-            ctx = context(charm, workload, endpoint.name, endpoint.interface, url)
+            ctx = context(charm, workload_spec, endpoint.name, endpoint.interface, url)
             unit_request = typing.cast(
                 "_UnitRequest | None", getattr(module, "unit_request", None)
             )
@@ -186,7 +186,7 @@ def publish(charm: ops.CharmBase, workload: spec.WorkloadSpec, url: str | None) 
 
 def collect(
     charm: ops.CharmBase,
-    workload: spec.WorkloadSpec,
+    workload_spec: spec.WorkloadSpec,
     url: str | None,
     redactor: status.Redactor | None = None,
 ) -> Integrations:
@@ -216,7 +216,7 @@ def collect(
                 missing.append(name)
             continue
         module = endpoint.requirer()
-        ctx = context(charm, workload, name, endpoint.interface, url)
+        ctx = context(charm, workload_spec, name, endpoint.interface, url)
         # Logs may go to several Lokis; every other endpoint is limited to one relation.
         targets = typing.cast("_LogTargets | None", getattr(module, "log_targets", None))
         many = targets is not None

@@ -176,11 +176,11 @@ def build(
     unit: Unit,
     reads: Reads,
     environ: collections.abc.Mapping[str, str] | None = None,
-    workload: spec.WorkloadSpec = spec.FLASK,
+    workload_spec: spec.WorkloadSpec = spec.FLASK,
     json_logging: bool = False,
 ) -> CharmState:
     """Validate the inputs into a CharmState, or raise the status that says what to fix."""
-    parsed = _parse_options(values, options, reads.read_secret, workload)
+    parsed = _parse_options(values, options, reads.read_secret, workload_spec)
     related = _integrations(parsed, reads)
     secret_key, fallbacks = _secret_key(parsed, reads)
     secret_values = [*parsed.secret_values, *related.secret_values, *fallbacks, secret_key]
@@ -210,7 +210,7 @@ def _parse_options(
     values: collections.abc.Mapping[str, typing.Any],
     options: collections.abc.Mapping[str, config.OptionMeta],
     read_secret: SecretReader,
-    workload: spec.WorkloadSpec,
+    workload_spec: spec.WorkloadSpec,
 ) -> _Options:
     """Every option checked, its problems collected; secrets read as options name them."""
     problems = config.Problems()
@@ -244,7 +244,7 @@ def _parse_options(
         values,
         options=options,
         read_secret=read_secret,
-        workload=workload,
+        workload_spec=workload_spec,
         problems=problems,
         secret_values=secret_values,
         sources=parsed.sources,
@@ -297,7 +297,7 @@ def _user_env(
     *,
     options: collections.abc.Mapping[str, config.OptionMeta],
     read_secret: SecretReader,
-    workload: spec.WorkloadSpec,
+    workload_spec: spec.WorkloadSpec,
     problems: config.Problems,
     secret_values: list[str],
     sources: dict[str, str],
@@ -306,11 +306,11 @@ def _user_env(
 
     ``sources`` gets the option each variable comes from, for messages.
     """
-    reserved = {workload.env_prefix + name for name in BUILTIN_VARIABLES}
+    reserved = {workload_spec.env_prefix + name for name in BUILTIN_VARIABLES}
     user_env: dict[str, str] = {}
     for name, meta in options.items():
         value = values.get(name)
-        if not config.is_user_option(name, workload.option_prefix) or value in (None, ""):
+        if not config.is_user_option(name, workload_spec.option_prefix) or value in (None, ""):
             continue
         if meta.type == "secret":
             content = _read_secret(read_secret, name, str(value), problems)
@@ -322,14 +322,14 @@ def _user_env(
                 problems.invalid.append(reason)
                 continue
             variables = {
-                config.env_name(workload.env_prefix, name, key): item
+                config.env_name(workload_spec.env_prefix, name, key): item
                 for key, item in content.items()
             }
         elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
             problems.invalid.append(f"{name} must be a 64-bit integer")
             continue
         else:
-            variables = {config.env_name(workload.env_prefix, name): config.encode(value)}
+            variables = {config.env_name(workload_spec.env_prefix, name): config.encode(value)}
         for variable in sorted(reserved.intersection(variables)):
             problems.invalid.append(
                 f"{name} would set {variable}, which flask-k8s sets itself; rename the option"

@@ -70,10 +70,10 @@ def _python_prefixes(command: str) -> list[str]:
 def _has_app_side(
     container: ops.Container,
     services: collections.abc.Mapping[str, collections.abc.Mapping[str, typing.Any]],
-    workload: spec.WorkloadSpec,
+    workload_spec: spec.WorkloadSpec,
 ) -> bool:
     """Whether the rock's Python has flask_k8s_app (a few Pebble calls, once per container)."""
-    command = str(services.get(workload.service, {}).get("command", ""))
+    command = str(services.get(workload_spec.service, {}).get("command", ""))
     for prefix in _python_prefixes(command):
         try:
             versions = container.list_files(posixpath.join(prefix, "lib"), pattern="python3*")
@@ -92,7 +92,7 @@ def _has_app_side(
     return False
 
 
-def observe(container: ops.Container, workload: spec.WorkloadSpec) -> Observed:
+def observe(container: ops.Container, workload_spec: spec.WorkloadSpec) -> Observed:
     """Read the container; on first sight, record the rock's own services.
 
     The charm's layer replaces whole services, so later reconciles need the rock's
@@ -103,7 +103,7 @@ def observe(container: ops.Container, workload: spec.WorkloadSpec) -> Observed:
     plan_services = {name: service.to_dict() for name, service in current.services.items()}
     plan_checks = {name: check.to_dict() for name, check in current.checks.items()}
     plan_log_targets = {name: target.to_dict() for name, target in current.log_targets.items()}
-    record = f"{workload.state_dir}/{ROCK_SERVICES_FILE}"
+    record = f"{workload_spec.state_dir}/{ROCK_SERVICES_FILE}"
     recorded = _pull(container, record)
     loaded: object = json.loads(recorded) if recorded is not None else None
     facts = typing.cast("dict[str, typing.Any]", loaded) if isinstance(loaded, dict) else None
@@ -116,13 +116,13 @@ def observe(container: ops.Container, workload: spec.WorkloadSpec) -> Observed:
         facts = {
             "version": _RECORD_VERSION,
             "services": rock_services,
-            "has_app_side": _has_app_side(container, rock_services, workload),
+            "has_app_side": _has_app_side(container, rock_services, workload_spec),
         }
         container.push(record, json.dumps(facts, sort_keys=True), make_dirs=True)
     services = typing.cast("dict[str, dict[str, typing.Any]]", facts["services"])
     app_files: frozenset[str]
     try:
-        app_files = frozenset(item.name for item in container.list_files(workload.app_dir))
+        app_files = frozenset(item.name for item in container.list_files(workload_spec.app_dir))
     except ops.pebble.APIError:
         app_files = frozenset()
     return Observed(
@@ -135,9 +135,9 @@ def observe(container: ops.Container, workload: spec.WorkloadSpec) -> Observed:
         plan_services=plan_services,
         plan_checks=plan_checks,
         plan_log_targets=plan_log_targets,
-        gunicorn_config=_pull(container, workload.gunicorn_config_path),
-        settings=_pull(container, workload.settings_file),
-        migration_digest=_pull(container, f"{workload.state_dir}/{MIGRATION_FILE}"),
+        gunicorn_config=_pull(container, workload_spec.gunicorn_config_path),
+        settings=_pull(container, workload_spec.settings_file),
+        migration_digest=_pull(container, f"{workload_spec.state_dir}/{MIGRATION_FILE}"),
     )
 
 
@@ -175,7 +175,7 @@ def _execute(
     container: ops.Container,
     command: collections.abc.Sequence[str],
     desired: plan.WorkloadPlan,
-    workload: spec.WorkloadSpec,
+    workload_spec: spec.WorkloadSpec,
     timeout: float,
 ) -> Run:
     """Run a command as the rock's user, in the app directory, with the app's environment."""
@@ -187,9 +187,9 @@ def _execute(
         stdout, stderr = container.exec(
             list(command),
             environment=dict(desired.environment),
-            working_dir=workload.app_dir,
-            user=workload.user,
-            group=workload.group,
+            working_dir=workload_spec.app_dir,
+            user=workload_spec.user,
+            group=workload_spec.group,
             timeout=timeout,
         ).wait_output()
     # ExecError is generic in its output's type, which an except clause cannot name.
@@ -214,24 +214,24 @@ def _run(
     container: ops.Container,
     command: collections.abc.Sequence[str],
     desired: plan.WorkloadPlan,
-    workload: spec.WorkloadSpec,
+    workload_spec: spec.WorkloadSpec,
     timeout: float,
 ) -> str | None:
     """Run a command as the rock's user; None on success, else why it failed."""
-    return _execute(container, command, desired, workload, timeout).reason
+    return _execute(container, command, desired, workload_spec, timeout).reason
 
 
 def _check(
-    container: ops.Container, desired: plan.WorkloadPlan, workload: spec.WorkloadSpec
+    container: ops.Container, desired: plan.WorkloadPlan, workload_spec: spec.WorkloadSpec
 ) -> None:
     container.push(
-        plan.candidate_config_path(workload),
+        plan.candidate_config_path(workload_spec),
         desired.gunicorn_config,
         make_dirs=True,
         permissions=0o644,
     )
     for command in desired.checks:
-        reason = _run(container, command, desired, workload, workload.check_timeout)
+        reason = _run(container, command, desired, workload_spec, workload_spec.check_timeout)
         if reason is None:
             continue
         if "gevent" in command[-1]:
@@ -258,13 +258,13 @@ class MigrationGate:
 def _migrate(
     container: ops.Container,
     desired: plan.WorkloadPlan,
-    workload: spec.WorkloadSpec,
+    workload_spec: spec.WorkloadSpec,
     gate: MigrationGate | None,
 ) -> Run:
     """Run the migration, log its whole output, record how it went."""
     migration = desired.migration
     assert migration is not None  # noqa: S101
-    run = _execute(container, migration.command, desired, workload, desired.migration_timeout)
+    run = _execute(container, migration.command, desired, workload_spec, desired.migration_timeout)
     outcome = "succeeded" if run.reason is None else f"failed ({run.reason})"
     logger.info("migration %s; its output:\n%s", outcome, run.output.rstrip() or "(none)")
     if run.reason is not None:
@@ -277,22 +277,24 @@ def _migrate(
         return run
     if gate is not None:
         gate.save(migrations.Record(migration.digest, ok=True, at=gate.now))
-    _record_applied(container, workload, migration.digest)
+    _record_applied(container, workload_spec, migration.digest)
     return run
 
 
-def _record_applied(container: ops.Container, workload: spec.WorkloadSpec, digest: str) -> None:
-    container.push(f"{workload.state_dir}/{MIGRATION_FILE}", digest, make_dirs=True)
+def _record_applied(
+    container: ops.Container, workload_spec: spec.WorkloadSpec, digest: str
+) -> None:
+    container.push(f"{workload_spec.state_dir}/{MIGRATION_FILE}", digest, make_dirs=True)
 
 
-def _make_settings_dir(container: ops.Container, workload: spec.WorkloadSpec) -> None:
+def _make_settings_dir(container: ops.Container, workload_spec: spec.WorkloadSpec) -> None:
     """Make sure the settings file's directory is Pebble's own, before writing secrets there.
 
     /dev/shm is writable by every user: the app's user could have put a symlink or a
     directory of its own at the path first. The sticky bit keeps anyone else from replacing
     a directory Pebble made.
     """
-    directory, name = posixpath.split(posixpath.dirname(workload.settings_file))
+    directory, name = posixpath.split(posixpath.dirname(workload_spec.settings_file))
     try:
         found = container.list_files(directory, pattern=name)
     except ops.pebble.APIError as error:
@@ -303,12 +305,12 @@ def _make_settings_dir(container: ops.Container, workload: spec.WorkloadSpec) ->
     if not found:
         container.make_dir(posixpath.join(directory, name), make_parents=True, permissions=0o755)
         return
-    (state_dir,) = container.list_files(workload.state_dir, itself=True)
+    (state_dir,) = container.list_files(workload_spec.state_dir, itself=True)
     info = found[0]
     if info.type != ops.pebble.FileType.DIRECTORY or info.user_id != state_dir.user_id:
         raise status.Blocked(
-            f"{info.path} is not a directory Pebble made; remove it in the {workload.container} "
-            "container"
+            f"{info.path} is not a directory Pebble made; remove it in the "
+            f"{workload_spec.container} container"
         )
 
 
@@ -333,7 +335,7 @@ def _converge(container: ops.Container, desired: plan.WorkloadPlan) -> None:
 
 def apply(
     container: ops.Container,
-    workload: spec.WorkloadSpec,
+    workload_spec: spec.WorkloadSpec,
     observed: Observed,
     desired: plan.WorkloadPlan,
     on_change: collections.abc.Callable[[], None] = lambda: None,
@@ -351,7 +353,7 @@ def apply(
     settings_changed = observed.settings != desired.settings
     migration = desired.migration
     migrate = migration is not None and migration.digest != observed.migration_digest
-    web_redefined = _service_changed(observed, desired, workload.service)
+    web_redefined = _service_changed(observed, desired, workload_spec.service)
     files = {
         path: content
         for path, content in desired.files.items()
@@ -370,13 +372,13 @@ def apply(
 
     on_change()
     if config_changed or settings_changed or web_redefined:
-        _check(container, desired, workload)
+        _check(container, desired, workload_spec)
     if migration is not None and run_migration:
-        run = _migrate(container, desired, workload, gate)
+        run = _migrate(container, desired, workload_spec, gate)
         if run.reason is not None:
             raise status.Blocked(f"migration failed: {run.reason}")
     elif migration is not None and migrate:
-        _record_applied(container, workload, migration.digest)
+        _record_applied(container, workload_spec, migration.digest)
     if hooks is not None and hooks.before_settings is not None:
         hooks.before_settings(container)
     for path, content in files.items():
@@ -386,30 +388,30 @@ def apply(
             content,
             make_dirs=True,
             permissions=0o600,
-            user=workload.user,
-            group=workload.group,
+            user=workload_spec.user,
+            group=workload_spec.group,
         )
     if config_changed:
         container.push(
-            workload.gunicorn_config_path,
+            workload_spec.gunicorn_config_path,
             desired.gunicorn_config,
             make_dirs=True,
             permissions=0o644,
         )
     if settings_changed:
-        _make_settings_dir(container, workload)
+        _make_settings_dir(container, workload_spec)
         container.push(
-            workload.settings_file,
+            workload_spec.settings_file,
             desired.settings,
             make_dirs=True,
             permissions=0o600,
-            user=workload.user,
-            group=workload.group,
+            user=workload_spec.user,
+            group=workload_spec.group,
         )
         # A running master without a new definition rolls its workers over to the new
         # settings; a redefined one is restarted by the replan below and reads them anew.
-        if not web_redefined and container.get_service(workload.service).is_running():
-            container.send_signal("SIGHUP", workload.service)
+        if not web_redefined and container.get_service(workload_spec.service).is_running():
+            container.send_signal("SIGHUP", workload_spec.service)
     if layer_changed:
         layer = typing.cast("ops.pebble.LayerDict", desired.layer)
         container.add_layer(pebble_plan.LAYER_LABEL, layer, combine=True)
@@ -420,11 +422,11 @@ def apply(
     return True
 
 
-def stop_app(container: ops.Container, workload: spec.WorkloadSpec) -> None:
+def stop_app(container: ops.Container, workload_spec: spec.WorkloadSpec) -> None:
     """Stop the app's services (a required input is missing); the exporter keeps running."""
     infos = container.get_services()
     running = [
-        name for name in pebble_plan.app_services(infos, workload) if infos[name].is_running()
+        name for name in pebble_plan.app_services(infos, workload_spec) if infos[name].is_running()
     ]
     if running:
         container.stop(*running)
@@ -447,7 +449,7 @@ class Hooks:
 def reconcile(
     container: ops.Container,
     charm_state: state.CharmState,
-    workload: spec.WorkloadSpec,
+    workload_spec: spec.WorkloadSpec,
     on_change: collections.abc.Callable[[], None] = lambda: None,
     gate: MigrationGate | None = None,
     *,
@@ -458,42 +460,44 @@ def reconcile(
     Raises a ``status.StatusError`` for anything that keeps the plan from being applied.
     The charm and the local runner both call this.
     """
-    with _pebble_errors(container, charm_state, workload):
-        observed = observe(container, workload)
-        desired = plan.build(charm_state, observed.rock, workload)
-        return apply(container, workload, observed, desired, on_change, gate=gate, hooks=hooks)
+    with _pebble_errors(container, charm_state, workload_spec):
+        observed = observe(container, workload_spec)
+        desired = plan.build(charm_state, observed.rock, workload_spec)
+        return apply(
+            container, workload_spec, observed, desired, on_change, gate=gate, hooks=hooks
+        )
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 def migrate_now(
     container: ops.Container,
     charm_state: state.CharmState,
-    workload: spec.WorkloadSpec,
+    workload_spec: spec.WorkloadSpec,
     gate: MigrationGate,
 ) -> Run:
     """Run the migration now with the current settings (the ``migrate`` action).
 
     A success is recorded as if a reconcile had run it; the caller reconciles afterwards.
     """
-    with _pebble_errors(container, charm_state, workload):
-        observed = observe(container, workload)
-        desired = plan.build(charm_state, observed.rock, workload)
+    with _pebble_errors(container, charm_state, workload_spec):
+        observed = observe(container, workload_spec)
+        desired = plan.build(charm_state, observed.rock, workload_spec)
         if desired.migration is None:
             names = ", ".join(migrations.SCRIPTS)
             raise status.Blocked(
-                f"the rock has no migration script ({names} in {workload.app_dir})"
+                f"the rock has no migration script ({names} in {workload_spec.app_dir})"
             )
-        return _migrate(container, desired, workload, gate)
+        return _migrate(container, desired, workload_spec, gate)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 @contextlib.contextmanager
 def _pebble_errors(
-    container: ops.Container, charm_state: state.CharmState, workload: spec.WorkloadSpec
+    container: ops.Container, charm_state: state.CharmState, workload_spec: spec.WorkloadSpec
 ) -> collections.abc.Generator[None]:
     """Pebble's errors as the statuses that say what is wrong, without any secret."""
     if not container.can_connect():
-        raise status.Waiting(f"waiting for Pebble in the {workload.container} container")
+        raise status.Waiting(f"waiting for Pebble in the {workload_spec.container} container")
     try:
         yield
     except ops.pebble.ConnectionError:
@@ -511,21 +515,24 @@ def _duration(seconds: int) -> str:
     return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 
 
-def health(container: ops.Container, workload: spec.WorkloadSpec) -> str | None:
+def health(container: ops.Container, workload_spec: spec.WorkloadSpec) -> str | None:
     """What is wrong according to Pebble's checks, or None when all of them pass.
 
     A check is reported once it is down, that is after ``threshold`` failures in a row.
     """
     infos = container.get_checks()
     reports = (
-        (pebble_plan.ALIVE, f"app not alive: nothing accepts connections on port {workload.port}"),
+        (
+            pebble_plan.ALIVE,
+            f"app not alive: nothing accepts connections on port {workload_spec.port}",
+        ),
         (pebble_plan.READY, "app not ready: readiness check failing"),
         (pebble_plan.EXPORTER, "metrics exporter not answering: statsd-exporter check failing"),
     )
     for name, message in reports:
         info = infos.get(name)
         if info is not None and info.status == ops.pebble.CheckStatus.DOWN:
-            failing = info.failures * pebble_plan.check_period(name, workload)
+            failing = info.failures * pebble_plan.check_period(name, workload_spec)
             text = f"{message} for {_duration(failing)}"
             if name == pebble_plan.READY:
                 named = pebble_plan.failing_heartbeat_checks(_check_log(container, info))
