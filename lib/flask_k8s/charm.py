@@ -117,9 +117,7 @@ class FlaskCharm(ops.CharmBase):
 
     def _reconcile(self) -> None:
         workload_spec = self.workload_spec
-        problems = metadata_problems(self.meta, workload_spec, self.requirers)
-        if problems:
-            raise status.Blocked(f"charm metadata: {'; '.join(problems)}")
+        self._check_metadata()
         container = self.unit.get_container(workload_spec.container)
         # The ingress URL, read once: OIDC's request and the app's variables both need it.
         external_url = relations.external_url(self, workload_spec)
@@ -196,17 +194,15 @@ class FlaskCharm(ops.CharmBase):
                 f"juju run {self.app.name}/leader migrate"
             )
             return
-        workload_spec = self.workload_spec
         gate = self._migration_gate()
         if gate is None:
             event.fail("the secret-storage peer relation does not exist yet; try again shortly")
             return
-        container = self.unit.get_container(workload_spec.container)
         try:
-            paas = paas_config.load(self.charm_dir)
-            external_url = relations.external_url(self, workload_spec)
-            charm_state = juju.read_state(self, workload_spec, external_url, paas, self.redactor)
-            run = workload.migrate_now(container, charm_state, workload_spec, gate)
+            # The state a reconcile reads, the charm's own variables included: the migration
+            # it records is then the reconcile's, which does not run it again.
+            container, charm_state = self._read_state()
+            run = workload.migrate_now(container, charm_state, self.workload_spec, gate)
         except status.StatusError as error:
             event.fail(self.redactor.backstop(f"no migration ran: {error.message}"))
             return
@@ -262,9 +258,7 @@ class FlaskCharm(ops.CharmBase):
     def _read_state(self) -> tuple[ops.Container, state.CharmState]:
         """The container and the state, as a reconcile reads them (Waiting without Pebble)."""
         workload_spec = self.workload_spec
-        problems = metadata_problems(self.meta, workload_spec, self.requirers)
-        if problems:
-            raise status.Blocked(f"charm metadata: {'; '.join(problems)}")
+        self._check_metadata()
         container = self.unit.get_container(workload_spec.container)
         if not container.can_connect():
             raise status.Waiting(f"waiting for Pebble in the {workload_spec.container} container")
@@ -272,6 +266,11 @@ class FlaskCharm(ops.CharmBase):
         external_url = relations.external_url(self, workload_spec)
         charm_state = juju.read_state(self, workload_spec, external_url, paas, self.redactor)
         return container, self._with_extra_environment(charm_state)
+
+    def _check_metadata(self) -> None:
+        problems = metadata_problems(self.meta, self.workload_spec, self.requirers)
+        if problems:
+            raise status.Blocked(f"charm metadata: {'; '.join(problems)}")
 
     def _with_extra_environment(self, charm_state: state.CharmState) -> state.CharmState:
         """The state with the charm author's variables and templates."""

@@ -185,6 +185,23 @@ def test_shop_info_with_bad_config_fails_saying_what_to_fix(make_ctx, state):
     assert failed.value.message.startswith("invalid config: webserver-workers")
 
 
+def test_the_migrate_action_runs_with_the_shops_variables_as_a_reconcile_would(
+    make_ctx, state, workload
+):
+    workload.add_app_file("migrate.sh", "flask db upgrade\n")
+    migrate_sh = testing.Exec(("bash", "-eo", "pipefail", "migrate.sh"))
+    with_script = dataclasses.replace(state, containers={workload.container(execs=[migrate_sh])})
+    ctx = make_ctx()
+
+    ctx.run(ctx.on.action("migrate"), with_script)
+
+    runs = [run for run in ctx.exec_history["flask-app"] if run.command[-1:] == ["migrate.sh"]]
+    # Once, with the shop's variables: the reconcile after the action computes the same
+    # environment, so it does not migrate again.
+    assert len(runs) == 1
+    assert runs[0].environment["SHOP_UNIT"] == "shop/0"
+
+
 # Metadata the library needs.
 
 
