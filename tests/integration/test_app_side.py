@@ -75,6 +75,15 @@ def passes() -> bool:
         return False
 
 
+def serve_with_postgresql_and_redis(factory: Workload, postgresql, cache) -> None:
+    """The app reconciled with both integrations, once its heartbeat passes."""
+    related = backing.related(
+        backing.postgresql_answer(postgresql.port), backing.redis_answer(cache.port)
+    )
+    assert factory.reconcile(related) == "active"
+    wait_until(passes, "the heartbeat to pass")
+
+
 def test_the_charm_checks_the_app_through_its_dockerflow_endpoints(factory, postgresql, database):
     assert factory.reconcile(backing.related(backing.postgresql_answer(postgresql.port))) == (
         "active"
@@ -97,11 +106,7 @@ def test_the_charm_checks_the_app_through_its_dockerflow_endpoints(factory, post
 def test_a_database_outage_is_named_in_the_status_within_a_period_and_restarts_nothing(
     factory, postgresql, database, cache
 ):
-    related = backing.related(
-        backing.postgresql_answer(postgresql.port), backing.redis_answer(cache.port)
-    )
-    assert factory.reconcile(related) == "active"
-    wait_until(passes, "the heartbeat to pass")
+    serve_with_postgresql_and_redis(factory, postgresql, cache)
     assert heartbeat()[1]["checks"] | {"notes_table": "-"} == {
         "database": "ok",
         "migrations": "ok",
@@ -147,11 +152,7 @@ def test_a_database_outage_is_named_in_the_status_within_a_period_and_restarts_n
 def test_a_hung_redis_never_holds_the_heartbeat_past_its_timeout(
     factory, postgresql, database, cache
 ):
-    related = backing.related(
-        backing.postgresql_answer(postgresql.port), backing.redis_answer(cache.port)
-    )
-    assert factory.reconcile(related) == "active"
-    wait_until(passes, "the heartbeat to pass")
+    serve_with_postgresql_and_redis(factory, postgresql, cache)
 
     os.kill(cache.process.pid, signal.SIGSTOP)
     try:
