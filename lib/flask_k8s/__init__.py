@@ -57,6 +57,7 @@ _PUBLIC = {
     "InvalidData": "requirer",
     "Hooks": "workload",
     "WorkloadPlan": "plan",
+    "replace": "_record",
 }
 __all__ = [
     "FLASK",
@@ -80,9 +81,14 @@ __all__ = [
     "WorkloadPlan",
     "WorkloadSpec",
     "metadata_problems",
+    "replace",
 ]
 
 if typing.TYPE_CHECKING:
+    # Absolute, so that pyright does not bind the private module as a name of this package
+    # (which would make its own modules' `from . import _record` private usage).
+    from flask_k8s._record import replace
+
     from .charm import FlaskCharm, metadata_problems
     from .plan import WorkloadPlan
     from .requirer import Context, Databag, InvalidData, NotReady, RemoteData, Requirer

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections.abc
-import dataclasses
 import logging
 import os
 import time
@@ -12,6 +11,7 @@ import typing
 import ops
 
 from . import (
+    _record,
     config,
     environment,
     juju,
@@ -285,7 +285,7 @@ class FlaskCharm(ops.CharmBase):
                 raise status.Blocked(f"template {name} is not a text file in the charm") from None
         if not extra and not texts:
             return charm_state
-        return dataclasses.replace(charm_state, extra_env=extra, templates=texts)
+        return _record.replace(charm_state, extra_env=extra, templates=texts)
 
     def _set_status(self, unit_status: ops.StatusBase) -> None:
         # Messages may quote program output or a provider's data: the last line of defence.

@@ -6,14 +6,13 @@ Every problem is collected, so one status names all of them at once.
 from __future__ import annotations
 
 import collections.abc
-import dataclasses
 import pathlib
 import re
 import typing
 
 import yaml
 
-from . import status
+from . import _record, status
 
 WORKER_CLASSES = ("sync", "gevent")
 # How Pebble checks the app: flask_k8s_app's Dockerflow endpoints, or a TCP connect and a GET
@@ -33,8 +32,7 @@ MAX_FALLBACKS = 3
 DEFAULT_SESSION_LIFETIME = 31 * 24 * 3600
 
 
-@dataclasses.dataclass(frozen=True)
-class WebserverConfig:
+class WebserverConfig(_record.Record):
     """The gunicorn settings a user may change; None means gunicorn's own default."""
 
     workers: int | None = None
@@ -48,8 +46,7 @@ class WebserverConfig:
     health_checks: str = "auto"
 
 
-@dataclasses.dataclass(frozen=True)
-class FlaskConfig:
+class FlaskConfig(_record.Record):
     """The built-in flask-* options, validated; None means unset."""
 
     env: str | None = None
@@ -62,8 +59,7 @@ class FlaskConfig:
     secret_key_id: str | None = None
 
 
-@dataclasses.dataclass(frozen=True)
-class OptionMeta:
+class OptionMeta(_record.Record):
     """A config option as the charm's metadata declares it."""
 
     name: str

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import collections.abc
-import dataclasses
 import os
 import pathlib
 import pwd
@@ -31,13 +30,12 @@ import typing
 import ops
 import yaml
 
-from . import config, paas_config, relations, secrets, spec, state, status, workload
+from . import _record, config, paas_config, relations, secrets, spec, state, status, workload
 
 PREFIX = pathlib.Path(os.environ.get("FLASK_K8S_PREFIX", "/opt/flask-k8s"))
 
 
-@dataclasses.dataclass(frozen=True)
-class Rock:
+class Rock(_record.Record):
     """Where the local stand-in for the rock's files lives."""
 
     prefix: pathlib.Path = PREFIX

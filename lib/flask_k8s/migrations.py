@@ -14,13 +14,12 @@ serves these inputs does nothing.
 from __future__ import annotations
 
 import collections.abc
-import dataclasses
 import hashlib
 import json
 import math
 import typing
 
-from . import status
+from . import _record, status
 
 # When several exist, the last one wins, as in paas-charm.
 SCRIPTS = ("migrate", "migrate.sh", "migrate.py")
@@ -35,8 +34,7 @@ BACKOFF_LIMIT = 1800.0
 _REASON_LENGTH = 200
 
 
-@dataclasses.dataclass(frozen=True)
-class Record:
+class Record(_record.Record):
     """The leader's last run of the migration, which every unit reads in the peer relation."""
 
     digest: str
@@ -48,7 +46,7 @@ class Record:
 
     def to_json(self) -> str:
         """The peer relation field's value."""
-        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+        return json.dumps(_record.as_dict(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str | None) -> Record | None:
@@ -109,8 +107,7 @@ def gate(digest: str, record: Record | None, *, is_leader: bool, now: float) -> 
     return True
 
 
-@dataclasses.dataclass(frozen=True)
-class Migration:
+class Migration(_record.Record):
     """A migration to run before the app sees new settings."""
 
     command: tuple[str, ...]

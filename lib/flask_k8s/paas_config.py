@@ -36,7 +36,7 @@ import typing
 
 import yaml
 
-from . import config, status
+from . import _record, config, status
 
 FILE_NAME = "paas-config.yaml"
 DEFAULT_METRICS_PATH = "/metrics"
@@ -61,8 +61,7 @@ def _frozen(
     return types.MappingProxyType(dict(mapping or {}))
 
 
-@dataclasses.dataclass(frozen=True)
-class StaticConfig:
+class StaticConfig(_record.Record):
     """Targets Prometheus scrapes, and the labels their series get."""
 
     targets: tuple[str, ...]
@@ -72,8 +71,7 @@ class StaticConfig:
         object.__setattr__(self, "labels", _frozen(self.labels))
 
 
-@dataclasses.dataclass(frozen=True)
-class ScrapeConfig:
+class ScrapeConfig(_record.Record):
     """An extra scrape job, published after the library's own."""
 
     job_name: str
@@ -81,8 +79,7 @@ class ScrapeConfig:
     metrics_path: str = DEFAULT_METRICS_PATH
 
 
-@dataclasses.dataclass(frozen=True)
-class PaasConfig:
+class PaasConfig(_record.Record):
     """What paas-config.yaml says; the defaults are an absent or empty file."""
 
     framework_logging_format: str = "none"

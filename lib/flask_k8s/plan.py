@@ -12,6 +12,7 @@ import json
 import typing
 
 from . import (
+    _record,
     config,
     environment,
     gunicorn,
@@ -24,8 +25,7 @@ from . import (
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class RockFacts:
+class RockFacts(_record.Record):
     """What the rock brings, as read from the container."""
 
     # The services of the rock's own layers, before the charm's layer.
@@ -45,8 +45,7 @@ def dockerflow_checks(webserver: config.WebserverConfig, rock: RockFacts) -> boo
     return webserver.health_checks == "dockerflow"
 
 
-@dataclasses.dataclass(frozen=True)
-class WorkloadPlan:
+class WorkloadPlan(_record.Record):
     """What the container should run, and what to check and run before it does."""
 
     environment: collections.abc.Mapping[str, str]

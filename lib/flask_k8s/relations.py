@@ -7,14 +7,13 @@ around them, the only one that touches relation databags and relation secrets.
 from __future__ import annotations
 
 import collections.abc
-import dataclasses
 import logging
 import socket
 import typing
 
 import ops
 
-from . import requirer, spec, state, status
+from . import _record, requirer, spec, state, status
 from .integrations import relation
 
 logger = logging.getLogger(__name__)
@@ -30,8 +29,7 @@ Integrations = state.Integrations
 """What the related applications give the app (defined with the state it is part of)."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Endpoint:
+class Endpoint(_record.Record):
     """A ``requires`` endpoint of the charm: its interface is flask-k8s's, or the charm's own."""
 
     name: str
@@ -178,7 +176,7 @@ def publish(charm: ops.CharmBase, workload_spec: spec.WorkloadSpec, url: str | N
             )
             if unit_request is not None:
                 host, ip = _unit_address(charm, rel)
-                ctx = dataclasses.replace(ctx, unit_host=host, unit_ip=ip)
+                ctx = _record.replace(ctx, unit_host=host, unit_ip=ip)
                 _write(rel.data[charm.unit], unit_request(ctx))
             if leader:
                 _write(rel.data[charm.app], module.request(ctx, dict(rel.data[charm.app])))

@@ -13,7 +13,6 @@ expired (the app's permanent session lifetime), at most ``MAX_FALLBACKS`` of the
 from __future__ import annotations
 
 import collections.abc
-import dataclasses
 import json
 import math
 import secrets
@@ -21,7 +20,7 @@ import typing
 
 import ops
 
-from . import config, status
+from . import _record, config, status
 
 SECRET_KEY_LABEL = "flask-secret-key"  # noqa: S105 (a label, not a secret)
 ID_FIELD = "secret-key-id"
@@ -38,8 +37,7 @@ MAX_FALLBACKS = config.MAX_FALLBACKS
 DEFAULT_SESSION_LIFETIME = config.DEFAULT_SESSION_LIFETIME
 
 
-@dataclasses.dataclass(frozen=True)
-class Fallback:
+class Fallback(_record.Record):
     """A previous key, accepted for sessions until ``expires`` (seconds since the epoch)."""
 
     value: str

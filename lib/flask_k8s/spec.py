@@ -6,11 +6,10 @@ service name) passes their own ``WorkloadSpec`` to ``FlaskCharm``.
 
 from __future__ import annotations
 
-import dataclasses
+from . import _record
 
 
-@dataclasses.dataclass(frozen=True)
-class WorkloadSpec:
+class WorkloadSpec(_record.Record):
     """Names and paths of the workload, as rockcraft's flask-framework extension builds it."""
 
     container: str = "flask-app"

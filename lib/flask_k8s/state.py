@@ -12,7 +12,7 @@ import dataclasses
 import types
 import typing
 
-from . import config, proxy, spec, status
+from . import _record, config, proxy, spec, status
 
 # The variables flask-k8s sets itself, after the prefix; a user option may not set them.
 BUILTIN_VARIABLES = (
@@ -49,8 +49,7 @@ def _no_previous_keys(_key: str, _session_lifetime: float) -> tuple[str, ...]:
     return ()
 
 
-@dataclasses.dataclass(frozen=True)
-class CharmState:
+class CharmState(_record.Record):
     """The inputs of one reconcile."""
 
     app_name: str
@@ -110,8 +109,7 @@ SecretReader = collections.abc.Callable[[str, str], dict[str, str]]
 """Reads the content of the secret an option points at: (option, secret ID) -> content."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Integrations:
+class Integrations(_record.Record):
     """What the related applications give the app."""
 
     environment: collections.abc.Mapping[str, str] = dataclasses.field(
@@ -128,8 +126,7 @@ class Integrations:
     secret_values: tuple[str, ...] = ()
 
 
-@dataclasses.dataclass(frozen=True)
-class Unit:
+class Unit(_record.Record):
     """Who reconciles: the application, its model, this unit and its peers."""
 
     app_name: str
@@ -139,8 +136,7 @@ class Unit:
     peer_units: collections.abc.Sequence[str] = ()
 
 
-@dataclasses.dataclass(frozen=True)
-class Reads:
+class Reads(_record.Record):
     """How the core reaches Juju: callables the shell (``juju.read_state``) or a runner gives.
 
     Each is called only when the state needs it, so a config error never reads a secret or
@@ -154,8 +150,7 @@ class Reads:
     integrations: collections.abc.Callable[[], Integrations] | None = None
 
 
-@dataclasses.dataclass
-class _Options:
+class _Options(_record.Record):
     """The validated options, what they set, and what is wrong with them."""
 
     flask: config.FlaskConfig
@@ -230,26 +225,29 @@ def _parse_options(
                 secret_key = content["value"]
     if flask.secret_key:
         secret_values.append(flask.secret_key)
-    parsed = _Options(
-        flask=flask,
-        webserver=config.parse_webserver(values, problems),
-        migration_timeout=config.parse_migration_timeout(values, problems),
-        secret_key=secret_key,
-        user_env={},
-        sources={},
-        problems=problems,
-        secret_values=secret_values,
-    )
-    parsed.user_env = _user_env(
+    # In this order, so that the problems are listed as the options are.
+    webserver = config.parse_webserver(values, problems)
+    migration_timeout = config.parse_migration_timeout(values, problems)
+    sources: dict[str, str] = {}
+    user_env = _user_env(
         values,
         options=options,
         read_secret=read_secret,
         workload_spec=workload_spec,
         problems=problems,
         secret_values=secret_values,
-        sources=parsed.sources,
+        sources=sources,
     )
-    return parsed
+    return _Options(
+        flask=flask,
+        webserver=webserver,
+        migration_timeout=migration_timeout,
+        secret_key=secret_key,
+        user_env=user_env,
+        sources=sources,
+        problems=problems,
+        secret_values=secret_values,
+    )
 
 
 def _integrations(parsed: _Options, reads: Reads) -> Integrations:

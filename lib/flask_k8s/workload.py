@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import collections.abc
 import contextlib
-import dataclasses
 import json
 import logging
 import posixpath
@@ -28,7 +27,7 @@ import typing
 
 import ops
 
-from . import gunicorn, migrations, pebble_plan, plan, spec, state, status
+from . import _record, gunicorn, migrations, pebble_plan, plan, spec, state, status
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +35,7 @@ ROCK_SERVICES_FILE = "rock-services.json"
 MIGRATION_FILE = "migration.sha256"
 
 
-@dataclasses.dataclass(frozen=True)
-class Observed:
+class Observed(_record.Record):
     """What the container holds now."""
 
     rock: plan.RockFacts
@@ -160,8 +158,7 @@ def _layer_changed(observed: Observed, desired: plan.WorkloadPlan) -> bool:
     return False
 
 
-@dataclasses.dataclass(frozen=True)
-class Run:
+class Run(_record.Record):
     """How a command run in the workload ended; its output already redacted."""
 
     # None when it did not run to an end (timeout, Pebble refused it).
@@ -241,8 +238,7 @@ def _check(
         raise status.Blocked(f"gunicorn check failed: {reason}")
 
 
-@dataclasses.dataclass(frozen=True)
-class MigrationGate:
+class MigrationGate(_record.Record):
     """Who runs the migration: on many units, the leader, recording each run for the others.
 
     ``record`` is the leader's last run as the peer relation has it; ``save`` writes a new
@@ -432,8 +428,7 @@ def stop_app(container: ops.Container, workload_spec: spec.WorkloadSpec) -> None
         container.stop(*running)
 
 
-@dataclasses.dataclass(frozen=True)
-class Hooks:
+class Hooks(_record.Record):
     """A charm author's steps around a change, each given the container.
 
     ``before_settings`` runs once the migration passed and before the app gets the new

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import sys
 
 import pytest
 
+import flask_k8s
 from flask_k8s import plan, spec, state, status, templates
 
 STATE = state.CharmState(
@@ -72,9 +72,7 @@ def test_the_plan_carries_the_files_and_a_changed_file_is_a_new_setting():
     template = {"/flask/app/app.toml": ("t.j2", "{{ state.app_name }}-{{ env.FLASK_TOKEN }}")}
 
     def planned(token: str) -> plan.WorkloadPlan:
-        charm_state = dataclasses.replace(
-            STATE, user_env={"FLASK_TOKEN": token}, templates=template
-        )
+        charm_state = flask_k8s.replace(STATE, user_env={"FLASK_TOKEN": token}, templates=template)
         return plan.build(charm_state, rock, spec.FLASK)
 
     one, two = planned("one"), planned("two")

@@ -16,8 +16,9 @@ shipped one.
 
 from __future__ import annotations
 
-import dataclasses
 import pathlib
+
+from .. import _record
 
 SHIPPED = pathlib.Path(__file__).resolve().parent
 CUSTOM_DIR = "cos_custom"
@@ -32,8 +33,7 @@ SUFFIXES = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
-class File:
+class File(_record.Record):
     """One asset file's contents."""
 
     name: str  # Its stem; ``custom_<stem>`` for the charm author's files.

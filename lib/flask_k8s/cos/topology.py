@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
+from .. import _record
 
 
-@dataclasses.dataclass(frozen=True)
-class Topology:
+class Topology(_record.Record):
     """The model, application, unit and charm that the observability data describes."""
 
     model: str

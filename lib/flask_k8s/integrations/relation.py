@@ -14,7 +14,7 @@ import re
 import typing
 import urllib.parse
 
-from .. import status
+from .. import _record, status
 
 
 class NotReady(Exception):
@@ -41,8 +41,7 @@ SecretReader = collections.abc.Callable[[str], collections.abc.Mapping[str, str]
 Bag = collections.abc.Mapping[str, str]
 
 
-@dataclasses.dataclass(frozen=True)
-class Context:
+class Context(_record.Record):
     """What an integration may need besides the relation: who we are and our settings."""
 
     endpoint: str
@@ -79,8 +78,7 @@ class Context:
         }
 
 
-@dataclasses.dataclass(frozen=True)
-class RemoteData:
+class RemoteData(_record.Record):
     """One relation's databags, as the charm read them."""
 
     relation_id: int

@@ -9,6 +9,7 @@ import ops
 import pytest
 from ops import testing
 
+import flask_k8s
 from flask_k8s.integrations import ingress, relation
 from tests.unit import conftest
 
@@ -51,7 +52,7 @@ def test_request_publishes_the_app_and_units_json_encoded():
         "host": '"flask-k8s-0.flask-k8s-endpoints.prod.svc.cluster.local"',
         "ip": '"10.1.0.7"',
     }
-    assert "ip" not in ingress.unit_request(dataclasses.replace(CONTEXT, unit_ip=None))
+    assert "ip" not in ingress.unit_request(flask_k8s.replace(CONTEXT, unit_ip=None))
 
 
 def test_two_sided_the_provider_url_becomes_the_base_url():

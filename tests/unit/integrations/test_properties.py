@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import collections.abc
 import contextlib
-import dataclasses
 import functools
 import json
 import logging
@@ -35,7 +34,7 @@ from hypothesis.errors import InvalidArgument
 from ops import testing
 
 import charm
-from flask_k8s import integrations
+from flask_k8s import _record, integrations
 from flask_k8s.integrations import relation
 from tests.unit import conftest
 from tests.unit.integrations import strategies
@@ -114,7 +113,7 @@ def requests(interface: str) -> st.SearchStrategy[strategies.Case]:
 
 def context(interface: str, case: strategies.Case) -> relation.Context:
     """What the charm would tell the module, as far as this version of Context holds it."""
-    known = {field.name for field in dataclasses.fields(relation.Context)}
+    known = set(_record.fields(relation.Context))
     facts = {
         "endpoint": endpoint_of(interface),
         "interface": interface,

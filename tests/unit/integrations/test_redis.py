@@ -6,6 +6,7 @@ import ops
 import pytest
 from ops import testing
 
+import flask_k8s
 from flask_k8s.integrations import redis, relation
 from tests.unit import conftest
 from tests.unit.integrations.providers import redis as provider
@@ -64,7 +65,7 @@ def test_an_ipv6_address_is_bracketed_in_the_url_only():
 
 
 def test_the_prefix_follows_the_endpoint_name():
-    context = dataclasses.replace(CONTEXT, endpoint="session-cache")
+    context = flask_k8s.replace(CONTEXT, endpoint="session-cache")
 
     env = _env({}, {"redis-k8s/0": UNIT}, context)
 

@@ -6,6 +6,7 @@ import json
 import pytest
 from ops import testing
 
+import flask_k8s
 from flask_k8s.integrations import relation, valkey
 from tests.unit import conftest
 from tests.unit.integrations.providers import valkey as provider
@@ -115,7 +116,7 @@ def test_fields_not_sent_are_empty_as_in_paas_charm():
 
 
 def test_the_prefix_follows_the_endpoint_name():
-    env = _env(ANSWER, dataclasses.replace(CONTEXT, endpoint="cache"))
+    env = _env(ANSWER, flask_k8s.replace(CONTEXT, endpoint="cache"))
 
     assert env["CACHE_DB_HOSTNAME"] == "valkey-0.valkey-endpoints"
     assert env["CACHE_MODE"] == "sentinel"
