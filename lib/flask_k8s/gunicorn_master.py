@@ -94,6 +94,7 @@ class _Arbiter(typing.Protocol):
 
 # --- settings -------------------------------------------------------------------------------
 
+# The settings file's format, written by flask_k8s.plan.encode_settings.
 SETTINGS_VERSION = 1
 
 # What tells one version of a file from another: device, inode, mtime and size.
@@ -107,23 +108,6 @@ class _Settings(typing.TypedDict):
     applied: frozenset[str]
     seen: _Identity | None
     path: str
-
-
-def encode_settings(environment: collections.abc.Mapping[str, str], config_digest: str) -> str:
-    """The settings file's content (also what the charm compares with the container's).
-
-    ``config_digest`` names the gunicorn.conf.py these settings go with: the charm writes
-    the settings file last, so a new one means new settings, a new config, or both.
-    """
-    return json.dumps(
-        {
-            "version": SETTINGS_VERSION,
-            "environment": dict(environment),
-            "config": config_digest,
-        },
-        sort_keys=True,
-        indent=0,
-    )
 
 
 def _identity(stat: os.stat_result) -> _Identity:

@@ -16,13 +16,29 @@ from . import (
     config,
     environment,
     gunicorn,
-    gunicorn_master,
     migrations,
     pebble_plan,
     spec,
     state,
     templates,
 )
+
+# The settings file's format, as gunicorn_master (in gunicorn's master) reads it. Written here
+# so that a hook need not import gunicorn_master, which only the master runs.
+SETTINGS_VERSION = 1
+
+
+def encode_settings(environment: collections.abc.Mapping[str, str], config_digest: str) -> str:
+    """The settings file's content (also what the charm compares with the container's).
+
+    ``config_digest`` names the gunicorn.conf.py these settings go with: the charm writes
+    the settings file last, so a new one means new settings, a new config, or both.
+    """
+    return json.dumps(
+        {"version": SETTINGS_VERSION, "environment": dict(environment), "config": config_digest},
+        sort_keys=True,
+        indent=0,
+    )
 
 
 class RockFacts(_record.Record):
@@ -124,7 +140,7 @@ def build(
         environment=env,
         layer=layer,
         files=files,
-        settings=gunicorn_master.encode_settings(env, digest.hexdigest()),
+        settings=encode_settings(env, digest.hexdigest()),
         gunicorn_config=gunicorn_config,
         checks=tuple(checks),
         migration=migrations.plan(

@@ -30,7 +30,7 @@ import typing
 
 import pytest
 
-from flask_k8s import config, gunicorn, gunicorn_master, spec
+from flask_k8s import config, gunicorn, gunicorn_master, plan, spec
 from tests.unit import fake_gunicorn
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "bench"))
@@ -387,7 +387,7 @@ def replace(path: pathlib.Path, text: str) -> None:
 
 def write(path: pathlib.Path, environment: dict[str, str]) -> None:
     """The charm's settings file with this environment."""
-    replace(path, gunicorn_master.encode_settings(environment, "digest"))
+    replace(path, plan.encode_settings(environment, "digest"))
 
 
 def ours(environment: collections.abc.Mapping[str, str]) -> dict[str, str]:
@@ -395,7 +395,7 @@ def ours(environment: collections.abc.Mapping[str, str]) -> dict[str, str]:
 
 
 def test_encoded_settings_are_versioned_json_of_the_environment_and_config():
-    text = gunicorn_master.encode_settings({"B": "2", "A": "1"}, "abc123")
+    text = plan.encode_settings({"B": "2", "A": "1"}, "abc123")
 
     assert json.loads(text) == {
         "version": 1,
@@ -403,7 +403,14 @@ def test_encoded_settings_are_versioned_json_of_the_environment_and_config():
         "config": "abc123",
     }
     # The charm compares the texts: the same settings are the same text.
-    assert text == gunicorn_master.encode_settings({"A": "1", "B": "2"}, "abc123")
+    assert text == plan.encode_settings({"A": "1", "B": "2"}, "abc123")
+
+
+def test_the_charm_writes_the_settings_version_the_master_reads(tmp_path):
+    assert plan.SETTINGS_VERSION == gunicorn_master.SETTINGS_VERSION
+    path = tmp_path / "environment.json"
+    write(path, {"FLASK_TOKEN": "t"})
+    assert gunicorn_master.read_settings(str(path))[0] == {"FLASK_TOKEN": "t"}
 
 
 def test_read_settings_gives_back_the_environment_and_the_files_identity(tmp_path):
@@ -848,7 +855,7 @@ class Master:
         digest = hashlib.sha256(self.config_file.read_bytes()).hexdigest()
         replace(
             self.settings_file,
-            gunicorn_master.encode_settings({"FLASK_TOKEN": token}, digest),
+            plan.encode_settings({"FLASK_TOKEN": token}, digest),
         )
 
     def start(self) -> None:
