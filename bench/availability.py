@@ -49,7 +49,12 @@ sys.path[:0] = [str(BENCH), str(REPO / "lib")]
 
 import loadgen  # noqa: E402
 
-from flask_k8s import config, local, secrets, spec, status, workload  # noqa: E402
+from flask_k8s import _config as config  # noqa: E402
+from flask_k8s import _juju_secrets as secrets  # noqa: E402
+from flask_k8s import _pebble_apply as workload  # noqa: E402
+from flask_k8s import _spec as spec  # noqa: E402
+from flask_k8s import _status as status  # noqa: E402
+from flask_k8s import local  # noqa: E402
 
 SLOW_APP = BENCH / "slow_app"
 TOKEN_VARIABLE = "FLASK_TOKEN"  # noqa: S105 (the `token` option, as the app gets it)

@@ -3,10 +3,10 @@
 
 import ops
 
-import flask_k8s.charm
+import flask_k8s
 
 
-class FlaskK8sCharm(flask_k8s.charm.FlaskCharm):
+class FlaskK8sCharm(flask_k8s.FlaskCharm):
     """flask-k8s as published: the library's charm with Flask's defaults."""
 
 

@@ -1,31 +1,41 @@
 """flask-k8s: run a 12-factor Flask rock on Juju and Kubernetes.
 
-The package is split by concern; ``charm.FlaskCharm`` ties them into one reconcile:
+Use the names in ``__all__`` (the public surface; the CHANGELOG records changes to it) and
+``python -m flask_k8s.local``. Every other module is private (a leading underscore) and may
+change without notice. They are split by concern and by side: the *core* turns Juju's view into
+the desired workload without any ops call; the *shell* modules, named for what they talk to,
+are the only ones that import ops.
 
-- ``config``: built-in and charm-author options, validated.
-- ``paas_config``: ``paas-config.yaml`` at the charm root, read as paas-charm 1.12 reads it.
-- ``status``: the statuses a reconcile ends in, and the one redaction set every status, action
+Core (pure, tested with plain pytest):
+
+- ``_config``: built-in and charm-author options, validated; ``_paas_config``:
+  ``paas-config.yaml`` at the charm root, read as paas-charm 1.12 reads it.
+- ``_status``: the statuses a reconcile ends in, and the redaction set every status, action
   message and log line goes through.
-- ``secrets``: Juju secrets, for secret options and the generated Flask secret key.
-- ``proxy``: the model's proxy settings.
-- ``state``: the inputs of one reconcile, as one immutable ``CharmState`` (pure);
-  ``juju``: Juju read into it (the shell).
-- ``requirer``: custom relations (``FlaskCharm.requirers``); ``templates``: files rendered
+- ``_state``: the inputs of one reconcile, one immutable ``CharmState``; ``_proxy``: the
+  model's proxy settings; ``_spec``: what the rock looks like.
+- ``_requirer``: custom relations (``FlaskCharm.requirers``); ``_templates``: files rendered
   from the charm's templates (``FlaskCharm.templates``).
-- ``environment``: the app's environment variables, computed from the state.
-- ``gunicorn``, ``pebble_plan``, ``migrations``: what the workload should look like.
-- ``gunicorn_master``: runs inside gunicorn's master (its source is copied into the config):
-  the app's settings file, the default sizing, rolling reloads.
-- ``plan``: all of the above as one ``WorkloadPlan``, computed without any ops call.
-- ``workload``: the only module that talks to Pebble; applies a plan idempotently.
-- ``integrations``: one pure requirer module per interface (databases, caches, S3, SAML,
-  RabbitMQ, SMTP, OpenFGA, OIDC, HTTP proxy, tracing, ingress, logging);
-  ``relations``: the Juju side of them (requests written, answers read).
-- ``cos`` and ``observability``: the metrics-endpoint and grafana-dashboard providers.
-- ``local``: the charm's workload path on this machine, under a real Pebble (``make run``).
+- ``_environment``: the app's variables; ``_gunicorn_config``: gunicorn.conf.py;
+  ``_pebble_layer``: the Pebble layer and checks; ``_migrations``: which script, when, who.
+- ``_workload_plan``: all of the above as one ``WorkloadPlan``.
+- ``_interfaces``: one requirer module per relation interface (databases, caches, S3, SAML,
+  RabbitMQ, SMTP, OpenFGA, OIDC, HTTP proxy, tracing, ingress, logging), working on the plain
+  snapshot of a relation in ``_interfaces.common``; ``_cos``: the Prometheus and Grafana
+  payloads.
+- ``_record``: the frozen value classes all of these are made of.
+- ``_gunicorn_master``: runs inside gunicorn's master, not in the charm (its source is copied
+  into gunicorn.conf.py): the settings file, the default sizing, rolling reloads.
 
-The names in ``__all__`` are the public surface (see the CHANGELOG for changes to it); the
-modules behind them are the implementation.
+Shell:
+
+- ``_charm``: ``FlaskCharm``, every event one reconcile.
+- ``_juju_state``: Juju read into the ``CharmState``; ``_juju_relations``: requests written
+  to and answers read from the relations; ``_juju_secrets``: Juju secrets (secret options,
+  the generated key); ``_juju_observability``: the metrics-endpoint and grafana-dashboard
+  providers.
+- ``_pebble_apply``: the only module that talks to Pebble; applies a plan idempotently.
+- ``local``: the charm's workload path on this machine, under a real Pebble (``make run``).
 """
 
 from __future__ import annotations
@@ -36,27 +46,27 @@ import typing
 # The public surface: these names, importable from the package, and what they are documented
 # with. Each is loaded on first use, so importing the package costs a hook nothing.
 _PUBLIC = {
-    "FlaskCharm": "charm",
-    "metadata_problems": "charm",
-    "WorkloadSpec": "spec",
-    "FLASK": "spec",
-    "CharmState": "state",
-    "Integrations": "state",
-    "Unit": "state",
-    "Reads": "state",
-    "StatusError": "status",
-    "Blocked": "status",
-    "Waiting": "status",
-    "Missing": "status",
-    "Redactor": "status",
-    "Requirer": "requirer",
-    "Databag": "requirer",
-    "Context": "requirer",
-    "RemoteData": "requirer",
-    "NotReady": "requirer",
-    "InvalidData": "requirer",
-    "Hooks": "workload",
-    "WorkloadPlan": "plan",
+    "FlaskCharm": "_charm",
+    "metadata_problems": "_charm",
+    "WorkloadSpec": "_spec",
+    "FLASK": "_spec",
+    "CharmState": "_state",
+    "Integrations": "_state",
+    "Unit": "_state",
+    "Reads": "_state",
+    "StatusError": "_status",
+    "Blocked": "_status",
+    "Waiting": "_status",
+    "Missing": "_status",
+    "Redactor": "_status",
+    "Requirer": "_requirer",
+    "Databag": "_requirer",
+    "Context": "_requirer",
+    "RemoteData": "_requirer",
+    "NotReady": "_requirer",
+    "InvalidData": "_requirer",
+    "Hooks": "_pebble_apply",
+    "WorkloadPlan": "_workload_plan",
     "replace": "_record",
 }
 __all__ = [
@@ -85,17 +95,16 @@ __all__ = [
 ]
 
 if typing.TYPE_CHECKING:
-    # Absolute, so that pyright does not bind the private module as a name of this package
-    # (which would make its own modules' `from . import _record` private usage).
+    # Absolute: a relative import here would bind each private module as a name of this
+    # package, and pyright would call the package's own `from . import _state` private usage.
+    from flask_k8s._charm import FlaskCharm, metadata_problems
+    from flask_k8s._pebble_apply import Hooks
     from flask_k8s._record import replace
-
-    from .charm import FlaskCharm, metadata_problems
-    from .plan import WorkloadPlan
-    from .requirer import Context, Databag, InvalidData, NotReady, RemoteData, Requirer
-    from .spec import FLASK, WorkloadSpec
-    from .state import CharmState, Integrations, Reads, Unit
-    from .status import Blocked, Missing, Redactor, StatusError, Waiting
-    from .workload import Hooks
+    from flask_k8s._requirer import Context, Databag, InvalidData, NotReady, RemoteData, Requirer
+    from flask_k8s._spec import FLASK, WorkloadSpec
+    from flask_k8s._state import CharmState, Integrations, Reads, Unit
+    from flask_k8s._status import Blocked, Missing, Redactor, StatusError, Waiting
+    from flask_k8s._workload_plan import WorkloadPlan
 
 
 def __getattr__(name: str) -> object:

@@ -1,8 +1,8 @@
 """Run a Flask app the way the charm runs it, under a real Pebble on this machine.
 
 No Juju here: config values come from the command line, the secret key is generated locally,
-and the rest is the charm's own code path: ``state.build``, ``plan.build`` and
-``workload.reconcile`` through ``ops.Container`` over a real ``ops.pebble.Client``.
+and the rest is the charm's own code path: ``_state.build``, ``plan.build`` and
+``_pebble_apply.reconcile`` through ``ops.Container`` over a real ``ops.pebble.Client``.
 
 The "rock" is laid out as rockcraft's flask-framework extension lays it out: the app in
 /flask/app owned by ``_daemon_``, gunicorn and the app's requirements in a Python
@@ -30,7 +30,17 @@ import typing
 import ops
 import yaml
 
-from . import _record, config, paas_config, relations, secrets, spec, state, status, workload
+from . import (
+    _config,
+    _juju_relations,
+    _juju_secrets,
+    _paas_config,
+    _pebble_apply,
+    _record,
+    _spec,
+    _state,
+    _status,
+)
 
 PREFIX = pathlib.Path(os.environ.get("FLASK_K8S_PREFIX", "/opt/flask-k8s"))
 
@@ -111,7 +121,7 @@ statsd_host = 'localhost:9125'
 """
 
 
-def install_app(source: pathlib.Path, workload_spec: spec.WorkloadSpec = spec.FLASK) -> None:
+def install_app(source: pathlib.Path, workload_spec: _spec.WorkloadSpec = _spec.FLASK) -> None:
     """Lay out the container's files as a freshly started rock has them.
 
     The app is copied to the app directory, owned by the rock's user; the rock's own gunicorn
@@ -199,14 +209,14 @@ def _exit(_signal: int, _frame: object) -> None:
 def local_state(
     values: dict[str, typing.Any],
     secret_key: str,
-    options: dict[str, config.OptionMeta] | None = None,
+    options: dict[str, _config.OptionMeta] | None = None,
     environ: dict[str, str] | None = None,
     is_leader: bool = True,
     *,
-    integrations: collections.abc.Callable[[], relations.Integrations] | None = None,
+    integrations: collections.abc.Callable[[], _juju_relations.Integrations] | None = None,
     json_logging: bool = False,
     secret_key_fallbacks: tuple[str, ...] = (),
-) -> state.CharmState:
+) -> _state.CharmState:
     """A CharmState from plain config values, with the charm's own validation.
 
     ``integrations`` stands in for the related applications (no Juju relations here);
@@ -214,17 +224,17 @@ def local_state(
     """
 
     def no_secrets(option: str, _: str) -> dict[str, str]:
-        raise status.Blocked(f"invalid config: {option} is a Juju secret; not available locally")
+        raise _status.Blocked(f"invalid config: {option} is a Juju secret; not available locally")
 
     if options is None:
-        options = config.load_options(pathlib.Path.cwd())
-    return state.build(
+        options = _config.load_options(pathlib.Path.cwd())
+    return _state.build(
         values=values,
         options=options,
-        unit=state.Unit(
+        unit=_state.Unit(
             app_name="flask-k8s", model_name="local", unit_name="flask-k8s/0", is_leader=is_leader
         ),
-        reads=state.Reads(
+        reads=_state.Reads(
             read_secret=no_secrets,
             generated_secret_key=lambda: secret_key,
             generated_fallbacks=lambda: secret_key_fallbacks,
@@ -241,7 +251,7 @@ def _parse_value(text: str) -> typing.Any:
 
 
 def config_values(
-    options: collections.abc.Mapping[str, config.OptionMeta],
+    options: collections.abc.Mapping[str, _config.OptionMeta],
     arguments: collections.abc.Iterable[str],
 ) -> dict[str, typing.Any]:
     """What ``self.config`` would hold: each option's default, then ``OPTION=VALUE`` arguments."""
@@ -273,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"not installed: {', '.join(missing)}; run `make setup`", file=sys.stderr)
         return 2
-    options = config.load_options(args.charm_dir)
+    options = _config.load_options(args.charm_dir)
     values = config_values(options, args.options)
     install_app(args.app)
     with tempfile.TemporaryDirectory(prefix="flask-k8s-pebble-") as directory:
@@ -282,13 +292,13 @@ def main(argv: list[str] | None = None) -> int:
         try:
             charm_state = local_state(
                 values,
-                secrets.new_key(),
+                _juju_secrets.new_key(),
                 options=options,
                 environ=dict(os.environ),
-                json_logging=paas_config.load(args.charm_dir).json_logging,
+                json_logging=_paas_config.load(args.charm_dir).json_logging,
             )
-            workload.reconcile(pebble.container(), charm_state, spec.FLASK)
-            url = f"http://localhost:{spec.FLASK.port}/"
+            _pebble_apply.reconcile(pebble.container(), charm_state, _spec.FLASK)
+            url = f"http://localhost:{_spec.FLASK.port}/"
             _wait_for(url)
             print(f"flask-k8s example app serving at {url} (PEBBLE={directory})", flush=True)
             if not args.once:
@@ -297,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
                     signal.pause()
         except KeyboardInterrupt:
             pass
-        except status.StatusError as error:
+        except _status.StatusError as error:
             print(f"{type(error).__name__.lower()}: {error.message}", file=sys.stderr)
             return 1
         finally:

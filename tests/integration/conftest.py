@@ -28,7 +28,12 @@ import urllib.request
 import ops
 import pytest
 
-from flask_k8s import local, relations, secrets, spec, status, workload
+from flask_k8s import _juju_relations as relations
+from flask_k8s import _juju_secrets as secrets
+from flask_k8s import _pebble_apply as workload
+from flask_k8s import _spec as spec
+from flask_k8s import _status as status
+from flask_k8s import local
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLE_APP = REPO / "examples" / "flask-app"

@@ -23,7 +23,9 @@ import typing
 
 import pytest
 
-from flask_k8s import local, spec, workload
+from flask_k8s import _pebble_apply as workload
+from flask_k8s import _spec as spec
+from flask_k8s import local
 from tests.integration import test_backing_services as backing
 from tests.integration import test_rolling
 from tests.integration.conftest import (

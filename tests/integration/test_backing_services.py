@@ -12,8 +12,9 @@ import urllib.parse
 
 import pytest
 
-from flask_k8s import integrations, relations
-from flask_k8s.integrations import relation
+from flask_k8s import _interfaces as integrations
+from flask_k8s import _juju_relations as relations
+from flask_k8s._interfaces import common as relation
 from tests.integration.conftest import (
     MIGRATIONS_LOG,
     PASSWORD,

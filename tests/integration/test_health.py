@@ -6,7 +6,10 @@ import dataclasses
 import signal
 import subprocess
 
-from flask_k8s import local, secrets, spec, workload
+from flask_k8s import _juju_secrets as secrets
+from flask_k8s import _pebble_apply as workload
+from flask_k8s import _spec as spec
+from flask_k8s import local
 from tests.integration.conftest import get_json, wait_until
 
 # Checks every 2s, down after 2 failures: the real checks, fast enough for a test.

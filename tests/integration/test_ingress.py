@@ -8,8 +8,9 @@ import urllib.request
 
 import pytest
 
-from flask_k8s import relations
-from flask_k8s.integrations import ingress, relation
+from flask_k8s import _juju_relations as relations
+from flask_k8s._interfaces import common as relation
+from flask_k8s._interfaces import ingress
 from tests.integration.conftest import URL
 
 HEADERS = {

@@ -9,8 +9,13 @@ import typing
 
 import pytest
 
-from flask_k8s import local, relations, secrets, spec, workload
-from flask_k8s.integrations import loki, relation
+from flask_k8s import _juju_relations as relations
+from flask_k8s import _juju_secrets as secrets
+from flask_k8s import _pebble_apply as workload
+from flask_k8s import _spec as spec
+from flask_k8s import local
+from flask_k8s._interfaces import common as relation
+from flask_k8s._interfaces import loki
 from tests.integration import conftest
 from tests.integration.conftest import get_json, wait_until
 

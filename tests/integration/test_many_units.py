@@ -18,7 +18,12 @@ import urllib.request
 
 import pytest
 
-from flask_k8s import local, migrations, secrets, spec, status, workload
+from flask_k8s import _juju_secrets as secrets
+from flask_k8s import _migrations as migrations
+from flask_k8s import _pebble_apply as workload
+from flask_k8s import _spec as spec
+from flask_k8s import _status as status
+from flask_k8s import local
 
 from .conftest import EXAMPLE_APP, USER, wait_until
 from .test_backing_services import postgresql_answer, related

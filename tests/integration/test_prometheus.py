@@ -31,8 +31,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flask_k8s import paas_config, status
-from flask_k8s.cos import assets, metrics, promql, rules, topology
+from flask_k8s import _paas_config as paas_config
+from flask_k8s import _status as status
+from flask_k8s._cos import assets, metrics, promql, rules, topology
 from tests.integration.conftest import Workload, free_port, wait_until
 from tests.unit import test_paas_config as paas_cases
 

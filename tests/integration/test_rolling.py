@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from flask_k8s import gunicorn_master
+from flask_k8s import _gunicorn_master as gunicorn_master
 
 from .conftest import get_json, wait_until
 

@@ -22,8 +22,14 @@ import urllib.request
 import pytest
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
-from flask_k8s import config, gunicorn, local, relations, spec, workload
-from flask_k8s.integrations import relation, tracing
+from flask_k8s import _config as config
+from flask_k8s import _gunicorn_config as gunicorn
+from flask_k8s import _juju_relations as relations
+from flask_k8s import _pebble_apply as workload
+from flask_k8s import _spec as spec
+from flask_k8s import local
+from flask_k8s._interfaces import common as relation
+from flask_k8s._interfaces import tracing
 from tests.integration import conftest
 from tests.integration.conftest import (
     URL,

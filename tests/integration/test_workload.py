@@ -15,7 +15,9 @@ import urllib.request
 import ops
 import pytest
 
-from flask_k8s import config, gunicorn, spec
+from flask_k8s import _config as config
+from flask_k8s import _gunicorn_config as gunicorn
+from flask_k8s import _spec as spec
 from tests.integration.conftest import (
     MIGRATIONS_LOG,
     get_json,

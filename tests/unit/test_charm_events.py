@@ -9,7 +9,7 @@ import ops
 import pytest
 from ops import testing
 
-from flask_k8s import charm as library_charm
+from flask_k8s import _charm as library_charm
 
 
 @pytest.fixture

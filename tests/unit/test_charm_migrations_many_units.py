@@ -20,7 +20,7 @@ import ops
 import pytest
 from ops import testing
 
-from flask_k8s import pebble_plan
+from flask_k8s import _pebble_layer as pebble_plan
 from tests.unit import conftest
 
 PEER_ID = 7

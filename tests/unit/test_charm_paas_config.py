@@ -8,7 +8,9 @@ import yaml
 from ops import testing
 
 import charm
-from flask_k8s import config, gunicorn, spec
+from flask_k8s import _config as config
+from flask_k8s import _gunicorn_config as gunicorn
+from flask_k8s import _spec as spec
 from tests.unit.conftest import CHARM_ROOT
 
 

@@ -46,7 +46,10 @@ from hypothesis import strategies as st
 from ops import testing
 
 import charm
-from flask_k8s import integrations, pebble_plan, spec, state
+from flask_k8s import _interfaces as integrations
+from flask_k8s import _pebble_layer as pebble_plan
+from flask_k8s import _spec as spec
+from flask_k8s import _state as state
 from tests.unit import conftest
 from tests.unit.integrations import strategies
 from tests.unit.integrations.test_properties import PURE, captured_logs, public_text

@@ -185,7 +185,7 @@ def test_log_lines_hide_secrets_in_their_arguments_and_tracebacks(ctx, state, mo
         except RuntimeError:
             logger.exception("failed")
 
-    monkeypatch.setattr("flask_k8s.relations.publish", noisy_publish)
+    monkeypatch.setattr("flask_k8s._juju_relations.publish", noisy_publish)
 
     out = ctx.run(ctx.on.config_changed(), state)
 

@@ -5,7 +5,8 @@ import pathlib
 import pytest
 import yaml
 
-from flask_k8s import config, status
+from flask_k8s import _config as config
+from flask_k8s import _status as status
 
 
 def _parse(values: dict) -> tuple[config.FlaskConfig, config.WebserverConfig, list[str]]:

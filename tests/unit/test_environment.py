@@ -4,7 +4,10 @@ import typing
 
 import pytest
 
-from flask_k8s import config, environment, spec, state
+from flask_k8s import _config as config
+from flask_k8s import _environment as environment
+from flask_k8s import _spec as spec
+from flask_k8s import _state as state
 
 WORKLOAD = spec.WorkloadSpec()
 

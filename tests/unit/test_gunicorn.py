@@ -5,7 +5,10 @@ import types
 
 import pytest
 
-from flask_k8s import config, gunicorn, spec, status
+from flask_k8s import _config as config
+from flask_k8s import _gunicorn_config as gunicorn
+from flask_k8s import _spec as spec
+from flask_k8s import _status as status
 from tests.unit import fake_gunicorn
 
 WORKLOAD = spec.WorkloadSpec()
@@ -49,7 +52,7 @@ def test_unset_timeouts_are_left_to_gunicorn():
 
 
 def test_unset_workers_and_threads_follow_the_container_where_gunicorn_loads_the_file():
-    from flask_k8s import gunicorn_master
+    from flask_k8s import _gunicorn_master as gunicorn_master
 
     settings = _execute(gunicorn.render_config(config.WebserverConfig(), WORKLOAD))
 
@@ -631,7 +634,7 @@ def test_a_json_line_names_a_non_builtin_exception_with_its_module():
 
     attributes = json.loads(formatter.format(record))["attributes"]
 
-    assert attributes["exception.type"] == "flask_k8s.status.Blocked"
+    assert attributes["exception.type"] == "flask_k8s._status.Blocked"
     assert attributes["logger.name"] == "flask.app"
 
 

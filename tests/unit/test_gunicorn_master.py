@@ -30,7 +30,11 @@ import typing
 
 import pytest
 
-from flask_k8s import config, gunicorn, gunicorn_master, plan, spec
+from flask_k8s import _config as config
+from flask_k8s import _gunicorn_config as gunicorn
+from flask_k8s import _gunicorn_master as gunicorn_master
+from flask_k8s import _spec as spec
+from flask_k8s import _workload_plan as plan
 from tests.unit import fake_gunicorn
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "bench"))

@@ -11,7 +11,10 @@ import pwd
 
 import pytest
 
-from flask_k8s import config, local, spec, status
+from flask_k8s import _config as config
+from flask_k8s import _spec as spec
+from flask_k8s import _status as status
+from flask_k8s import local
 
 
 def test_rock_layer_is_the_flask_framework_layer_with_local_paths(tmp_path):

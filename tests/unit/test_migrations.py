@@ -2,7 +2,7 @@
 
 import pytest
 
-from flask_k8s import migrations
+from flask_k8s import _migrations as migrations
 
 ENV = {"FLASK_SECRET_KEY": "k", "FLASK_ENV": "production"}
 

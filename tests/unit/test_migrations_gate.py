@@ -16,7 +16,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flask_k8s import migrations, status
+from flask_k8s import _migrations as migrations
+from flask_k8s import _status as status
 from tests.unit.integrations.test_properties import PURE
 
 NOW = 1_750_000_000.0

@@ -20,7 +20,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flask_k8s import paas_config, status
+from flask_k8s import _paas_config as paas_config
+from flask_k8s import _status as status
 
 PREFIX = "invalid paas-config.yaml: "
 PROPERTY = settings(
@@ -439,7 +440,7 @@ def test_a_file_nested_beyond_what_libyaml_survives_is_refused_without_a_crash(t
         f"""
         import pathlib, sys
         sys.path.insert(0, "lib")
-        from flask_k8s import paas_config, status
+        from flask_k8s import _paas_config as paas_config, _status as status
         try:
             paas_config.load(pathlib.Path({str(tmp_path)!r}))
         except status.Blocked as error:

@@ -2,7 +2,10 @@
 
 import pytest
 
-from flask_k8s import config, pebble_plan, spec, status
+from flask_k8s import _config as config
+from flask_k8s import _pebble_layer as pebble_plan
+from flask_k8s import _spec as spec
+from flask_k8s import _status as status
 
 WORKLOAD = spec.WorkloadSpec()
 ENV = {"FLASK_SECRET_KEY": "k", "FLASK_BASE_URL": "http://flask-k8s.m:8000"}

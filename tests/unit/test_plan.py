@@ -4,7 +4,10 @@ import hashlib
 import json
 import typing
 
-from flask_k8s import config, plan, spec, state
+from flask_k8s import _config as config
+from flask_k8s import _spec as spec
+from flask_k8s import _state as state
+from flask_k8s import _workload_plan as plan
 
 WORKLOAD = spec.WorkloadSpec()
 ROCK_SERVICES = {

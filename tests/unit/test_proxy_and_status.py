@@ -5,7 +5,8 @@ import logging
 import ops
 import pytest
 
-from flask_k8s import proxy, status
+from flask_k8s import _proxy as proxy
+from flask_k8s import _status as status
 
 
 def test_each_juju_proxy_becomes_upper_and_lower_case_variables():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pydantic
 import pytest
 
-from flask_k8s import requirer
+from flask_k8s import _requirer as requirer
 
 CONTEXT = requirer.Context(endpoint="payments", interface="payments", app_name="shop")
 
@@ -23,7 +23,7 @@ def answer(app: dict[str, str]) -> requirer.RemoteData:
 
 
 def no_secrets(uri: str) -> dict[str, str]:
-    raise requirer.relation.SecretUnavailable(uri)
+    raise requirer.common.SecretUnavailable(uri)
 
 
 def test_a_model_turns_the_answer_into_prefixed_variables_json_decoded():

@@ -4,7 +4,9 @@ import typing
 
 import pytest
 
-from flask_k8s import config, state, status
+from flask_k8s import _config as config
+from flask_k8s import _state as state
+from flask_k8s import _status as status
 
 OPTIONS = {
     "token": config.OptionMeta("token", "string"),

@@ -8,7 +8,11 @@ import sys
 import pytest
 
 import flask_k8s
-from flask_k8s import plan, spec, state, status, templates
+from flask_k8s import _spec as spec
+from flask_k8s import _state as state
+from flask_k8s import _status as status
+from flask_k8s import _templates as templates
+from flask_k8s import _workload_plan as plan
 
 STATE = state.CharmState(
     app_name="shop", model_name="m", unit_name="shop/0", secret_key="k-hunter2"

@@ -8,8 +8,7 @@ import typing
 import ops
 import pydantic
 
-import flask_k8s.charm
-from flask_k8s import requirer, state, status
+import flask_k8s
 
 SHOP_CONFIG = "/flask/app/shop.conf"
 
@@ -21,13 +20,13 @@ class PaymentsAnswer(pydantic.BaseModel):
     timeout: int = 5
 
 
-class ShopCharm(flask_k8s.charm.FlaskCharm):
+class ShopCharm(flask_k8s.FlaskCharm):
     """flask-k8s's charm for the shop."""
 
     # The payments relation: PAYMENTS_URL, PAYMENTS_TIMEOUT and the token from the
     # provider's secret (PAYMENTS_TOKEN), waited for until the provider sent a URL.
     requirers: typing.ClassVar = {
-        "payments": requirer.Databag(
+        "payments": flask_k8s.Databag(
             PaymentsAnswer,
             prefix="PAYMENTS_",
             required=["url"],
@@ -44,16 +43,16 @@ class ShopCharm(flask_k8s.charm.FlaskCharm):
         super().__init__(framework)
         framework.observe(self.on.shop_info_action, self._on_shop_info)
 
-    def extra_environment(self, charm_state: state.CharmState) -> dict[str, str]:
+    def extra_environment(self, charm_state: flask_k8s.CharmState) -> dict[str, str]:
         """SHOP_CURRENCY from the shop's option, and the unit, for the app's logs."""
         currency = str(charm_state.user_env.get("FLASK_SHOP_CURRENCY") or "EUR")
         return {"SHOP_CURRENCY": currency.upper(), "SHOP_UNIT": charm_state.unit_name}
 
-    def before_settings(self, container: ops.Container, charm_state: state.CharmState) -> None:
+    def before_settings(self, container: ops.Container, charm_state: flask_k8s.CharmState) -> None:
         """Write the shop's config file before the app reads the new settings."""
         currency = charm_state.user_env.get("FLASK_SHOP_CURRENCY", "EUR")
         if currency.upper() not in ("EUR", "USD", "GBP"):
-            raise status.Blocked(f"shop-currency must be EUR, USD or GBP, not {currency!r}")
+            raise flask_k8s.Blocked(f"shop-currency must be EUR, USD or GBP, not {currency!r}")
         container.push(
             SHOP_CONFIG,
             f"currency = {currency.upper()}\n",
@@ -62,14 +61,14 @@ class ShopCharm(flask_k8s.charm.FlaskCharm):
             group=self.workload_spec.group,
         )
 
-    def after_settings(self, container: ops.Container, charm_state: state.CharmState) -> None:
+    def after_settings(self, container: ops.Container, charm_state: flask_k8s.CharmState) -> None:
         """Say in the unit's log that the app has the new settings."""
         self.unit.set_workload_version("shop")
 
     def _on_shop_info(self, event: ops.ActionEvent) -> None:
-        def info(container: ops.Container, charm_state: state.CharmState) -> dict[str, object]:
+        def info(container: ops.Container, charm_state: flask_k8s.CharmState) -> dict[str, object]:
             if event.params.get("fail"):
-                raise status.Blocked("the shop is closed")
+                raise flask_k8s.Blocked("the shop is closed")
             return {
                 "unit": charm_state.unit_name,
                 "payments": "PAYMENTS_URL" in charm_state.integration_env,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
-from flask_k8s.cos import assets
+from flask_k8s._cos import assets
 
 
 def custom(charm_dir: pathlib.Path, kind: str) -> pathlib.Path:
@@ -18,7 +18,7 @@ def test_without_cos_custom_only_the_shipped_files_come(tmp_path):
     dashboards, _ = assets.load(assets.DASHBOARDS, tmp_path)
 
     assert [(f.name, f.source) for f in rule_files] == [
-        ("flask", "flask_k8s/cos/prometheus_alert_rules/flask.rules")
+        ("flask", "flask_k8s/_cos/prometheus_alert_rules/flask.rules")
     ]
     assert [f.name for f in dashboards] == ["flask"]
     assert problems == []
@@ -32,7 +32,7 @@ def test_custom_files_come_after_the_shipped_ones_with_a_prefix(tmp_path):
     files, _ = assets.load(assets.PROMETHEUS_RULES, tmp_path)
 
     assert [(f.name, f.source) for f in files] == [
-        ("flask", "flask_k8s/cos/prometheus_alert_rules/flask.rules"),
+        ("flask", "flask_k8s/_cos/prometheus_alert_rules/flask.rules"),
         ("custom_b", "cos_custom/prometheus_alert_rules/b.rule"),
         ("custom_flask", "cos_custom/prometheus_alert_rules/flask.rules"),
     ]
@@ -83,7 +83,7 @@ def test_the_charms_own_dashboards_come_from_grafana_dashboards_at_its_root(tmp_
     files, problems = assets.load(assets.DASHBOARDS, tmp_path)
 
     assert [(f.name, f.source) for f in files] == [
-        ("flask", "flask_k8s/cos/grafana_dashboards/flask.json"),
+        ("flask", "flask_k8s/_cos/grafana_dashboards/flask.json"),
         ("shop", "grafana_dashboards/shop.json"),
         ("custom_old", "cos_custom/grafana_dashboards/old.json"),
     ]
@@ -97,7 +97,7 @@ def test_a_dashboard_named_as_a_shipped_one_is_refused_by_name(tmp_path):
 
     files, problems = assets.load(assets.DASHBOARDS, tmp_path)
 
-    assert [f.source for f in files] == ["flask_k8s/cos/grafana_dashboards/flask.json"]
+    assert [f.source for f in files] == ["flask_k8s/_cos/grafana_dashboards/flask.json"]
     assert problems == ["grafana_dashboards/flask.json: a shipped file has this name; rename it"]
 
 

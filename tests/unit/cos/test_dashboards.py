@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from flask_k8s.cos import assets, dashboards, topology
+from flask_k8s._cos import assets, dashboards, topology
 
 TOPOLOGY = topology.Topology("m", "uuid-1", "shop", "shop/0", "flask-k8s")
 

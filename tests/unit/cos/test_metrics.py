@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from flask_k8s import paas_config
-from flask_k8s.cos import metrics, topology
+from flask_k8s import _paas_config as paas_config
+from flask_k8s._cos import metrics, topology
 
 TOPOLOGY = topology.Topology("m", "uuid-1", "shop", "shop/2", "flask-k8s")
 

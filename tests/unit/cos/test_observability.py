@@ -16,7 +16,7 @@ import yaml
 from ops import testing
 
 import charm
-from flask_k8s.cos import dashboards
+from flask_k8s._cos import dashboards
 from tests.unit.conftest import CHARM_ROOT
 
 FQDN = "flask-k8s-0.flask-k8s-endpoints.test-model.svc.cluster.local"
@@ -203,7 +203,7 @@ def test_bad_custom_files_are_skipped_with_a_warning(state, charm_dir, caplog):
     metrics, grafana = testing.Relation("metrics-endpoint"), testing.Relation("grafana-dashboard")
     ctx = testing.Context(charm.FlaskK8sCharm, charm_root=charm_dir)
 
-    with caplog.at_level(logging.WARNING, logger="flask_k8s.observability"):
+    with caplog.at_level(logging.WARNING, logger="flask_k8s._juju_observability"):
         out = ctx.run(ctx.on.config_changed(), with_relations(state, metrics, grafana))
 
     assert out.unit_status == testing.ActiveStatus()
@@ -282,7 +282,7 @@ def test_an_invalid_paas_config_leaves_the_default_job_with_a_warning(state, cha
     metrics = testing.Relation("metrics-endpoint", local_app_data={"scrape_jobs": stale})
     ctx = testing.Context(charm.FlaskK8sCharm, charm_root=charm_dir)
 
-    with caplog.at_level(logging.WARNING, logger="flask_k8s.observability"):
+    with caplog.at_level(logging.WARNING, logger="flask_k8s._juju_observability"):
         out = ctx.run(ctx.on.config_changed(), with_relations(state, metrics))
 
     assert json.loads(out.get_relation(metrics.id).local_app_data["scrape_jobs"]) == [
@@ -342,7 +342,7 @@ def test_a_hook_without_observability_relations_does_not_import_the_cos_modules(
         ctx = testing.Context(charm.FlaskK8sCharm)
         state = testing.State(leader=True, containers={workload.container()})
         ctx.run(ctx.on.config_changed(), state)
-        print(sorted(name for name in sys.modules if name.startswith("flask_k8s.cos")))
+        print(sorted(name for name in sys.modules if name.startswith("flask_k8s._cos")))
         """
     )
     result = subprocess.run(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flask_k8s.cos import promql
+from flask_k8s._cos import promql
 
 M = {"juju_model": "m", "juju_application": "a"}
 T = 'juju_model="m",juju_application="a"'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flask_k8s.cos import promql
+from flask_k8s._cos import promql
 
 MATCHERS = {"juju_model": "prod", "juju_application": "flask-k8s"}
 ADDED = 'juju_model="prod",juju_application="flask-k8s"'

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 import yaml
 
-from flask_k8s.cos import assets, rules, topology
+from flask_k8s._cos import assets, rules, topology
 
 TOPOLOGY = topology.Topology(
     model="test-model",

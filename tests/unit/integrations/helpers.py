@@ -9,7 +9,7 @@ import typing
 
 from ops import testing
 
-from flask_k8s.integrations import relation
+from flask_k8s._interfaces import common as relation
 from tests.unit import conftest
 
 

@@ -22,7 +22,8 @@ import urllib.parse
 
 from hypothesis import strategies as st
 
-from flask_k8s.integrations import relation, urls
+from flask_k8s._interfaces import common as relation
+from flask_k8s._interfaces import urls
 
 S = st.SearchStrategy
 

@@ -8,7 +8,8 @@ import json
 import pytest
 from ops import testing
 
-from flask_k8s.integrations import database, relation
+from flask_k8s._interfaces import common as relation
+from flask_k8s._interfaces import database
 from tests.unit.integrations import helpers
 from tests.unit.integrations.providers import database as provider
 

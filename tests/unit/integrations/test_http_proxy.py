@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ops import testing
 
-from flask_k8s.integrations import http_proxy, relation
+from flask_k8s._interfaces import common as relation
+from flask_k8s._interfaces import http_proxy
 from tests.unit.integrations import helpers
 from tests.unit.integrations.providers import http_proxy as provider
 

@@ -10,7 +10,8 @@ import pytest
 from ops import testing
 
 import flask_k8s
-from flask_k8s.integrations import ingress, relation
+from flask_k8s._interfaces import common as relation
+from flask_k8s._interfaces import ingress
 from tests.unit import conftest
 
 CONTEXT = relation.Context(

@@ -10,7 +10,8 @@ import pytest
 from ops import testing
 
 import charm
-from flask_k8s.integrations import loki, relation
+from flask_k8s._interfaces import common as relation
+from flask_k8s._interfaces import loki
 from tests.unit import conftest
 
 CONTEXT = relation.Context(
@@ -133,7 +134,7 @@ def test_custom_loki_rules_are_sent_scoped_to_the_app_and_bad_ones_skipped(
     ctx = testing.Context(charm.FlaskK8sCharm, charm_root=charm_dir)
     rel = testing.Relation("logging", remote_units_data={0: loki_units("http://l/p")["loki/0"]})
 
-    with caplog.at_level(logging.WARNING, logger="flask_k8s.integrations.loki"):
+    with caplog.at_level(logging.WARNING, logger="flask_k8s._interfaces.loki"):
         out = ctx.run(
             ctx.on.relation_changed(rel, remote_unit=0),
             dataclasses.replace(state, relations={*state.relations, rel}),

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ops import testing
 
-from flask_k8s.integrations import oauth, relation
+from flask_k8s._interfaces import common as relation
+from flask_k8s._interfaces import oauth
 from tests.unit.integrations import helpers
 from tests.unit.integrations.providers import oauth as provider
 

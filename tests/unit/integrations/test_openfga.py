@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ops import testing
 
-from flask_k8s.integrations import openfga, relation
+from flask_k8s._interfaces import common as relation
+from flask_k8s._interfaces import openfga
 from tests.unit.integrations import helpers
 from tests.unit.integrations.providers import openfga as provider
 

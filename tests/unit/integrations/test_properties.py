@@ -34,8 +34,9 @@ from hypothesis.errors import InvalidArgument
 from ops import testing
 
 import charm
-from flask_k8s import _record, integrations
-from flask_k8s.integrations import relation
+from flask_k8s import _interfaces as integrations
+from flask_k8s import _record
+from flask_k8s._interfaces import common as relation
 from tests.unit import conftest
 from tests.unit.integrations import strategies
 

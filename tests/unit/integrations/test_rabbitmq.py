@@ -5,7 +5,8 @@ import dataclasses
 import pytest
 from ops import testing
 
-from flask_k8s.integrations import rabbitmq, relation
+from flask_k8s._interfaces import common as relation
+from flask_k8s._interfaces import rabbitmq
 from tests.unit import conftest
 from tests.unit.integrations.providers import rabbitmq as provider
 

@@ -7,7 +7,8 @@ import pytest
 from ops import testing
 
 import flask_k8s
-from flask_k8s.integrations import redis, relation
+from flask_k8s._interfaces import common as relation
+from flask_k8s._interfaces import redis
 from tests.unit import conftest
 from tests.unit.integrations.providers import redis as provider
 

@@ -6,7 +6,8 @@ import json
 import pytest
 from ops import testing
 
-from flask_k8s.integrations import relation, s3
+from flask_k8s._interfaces import common as relation
+from flask_k8s._interfaces import s3
 from tests.unit import conftest
 from tests.unit.integrations.providers import s3 as provider
 

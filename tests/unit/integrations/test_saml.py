@@ -5,7 +5,8 @@ import dataclasses
 import pytest
 from ops import testing
 
-from flask_k8s.integrations import relation, saml
+from flask_k8s._interfaces import common as relation
+from flask_k8s._interfaces import saml
 from tests.unit import conftest
 from tests.unit.integrations.providers import saml as provider
 

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ops import testing
 
-from flask_k8s.integrations import relation, smtp
+from flask_k8s._interfaces import common as relation
+from flask_k8s._interfaces import smtp
 from tests.unit.integrations import helpers
 from tests.unit.integrations.providers import smtp as provider
 

@@ -8,7 +8,8 @@ import json
 import pytest
 from ops import testing
 
-from flask_k8s.integrations import relation, tracing
+from flask_k8s._interfaces import common as relation
+from flask_k8s._interfaces import tracing
 from tests.unit import conftest
 
 CONTEXT = relation.Context(

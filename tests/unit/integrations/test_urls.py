@@ -6,7 +6,8 @@ import urllib.parse
 
 import pytest
 
-from flask_k8s.integrations import relation, urls
+from flask_k8s._interfaces import common as relation
+from flask_k8s._interfaces import urls
 
 NASTY = "p@ss:/?#% w"
 
