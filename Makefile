@@ -12,6 +12,6 @@ test: setup
 	.venv/bin/tox
 
 bench: setup
-	.venv/bin/python bench/hook_cost.py
+	.venv/bin/python bench/hook_cost.py --runs 15
 	scripts/hermetic.sh .venv/bin/python bench/availability.py
 	.venv/bin/python bench/app_side.py

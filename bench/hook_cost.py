@@ -7,7 +7,7 @@ same invocation, interleaved in alternating order so that drift of the machine h
 and the medians are compared. Exits 1 if flask-k8s takes more than ``--budget`` times the
 minimal charm's wall time.
 
-Usage: ``.venv/bin/python bench/hook_cost.py [--runs 7] [--budget 1.5] [--json] [--importtime]``
+Usage: ``.venv/bin/python bench/hook_cost.py [--runs 7] [--budget 1.3] [--json] [--importtime]``
 """
 
 from __future__ import annotations
@@ -205,7 +205,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Time one config-changed hook per process.")
     parser.add_argument("--runs", type=int, default=7, help="runs per charm (at least 5)")
     parser.add_argument("--warmup", type=int, default=1, help="unrecorded runs per charm first")
-    parser.add_argument("--budget", type=float, default=1.5, help="max flask/minimal wall ratio")
+    parser.add_argument("--budget", type=float, default=1.3, help="max flask/minimal wall ratio")
     parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
     parser.add_argument(
         "--importtime", action="store_true", help="also list flask-k8s' heaviest imports"

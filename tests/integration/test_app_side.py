@@ -10,7 +10,6 @@ The package itself installs into a clean virtualenv next to Flask alone.
 from __future__ import annotations
 
 import collections.abc
-import dataclasses
 import http.client
 import json
 import os
@@ -23,6 +22,7 @@ import typing
 
 import pytest
 
+import flask_k8s
 from flask_k8s import _pebble_apply as workload
 from flask_k8s import _spec as spec
 from flask_k8s import local
@@ -40,7 +40,7 @@ from tests.integration.conftest import (
 
 FACTORY_APP = REPO / "examples" / "flask-factory-app"
 # Checks every 2s: the real checks, fast enough for a test.
-FAST = dataclasses.replace(spec.FLASK, check_period=2, check_threshold=2)
+FAST = flask_k8s.replace(spec.FLASK, check_period=2, check_threshold=2)
 
 
 @pytest.fixture

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import signal
 import subprocess
 
+import flask_k8s
 from flask_k8s import _juju_secrets as secrets
 from flask_k8s import _pebble_apply as workload
 from flask_k8s import _spec as spec
@@ -13,7 +13,7 @@ from flask_k8s import local
 from tests.integration.conftest import get_json, wait_until
 
 # Checks every 2s, down after 2 failures: the real checks, fast enough for a test.
-FAST = dataclasses.replace(spec.FLASK, check_period=2, check_threshold=2)
+FAST = flask_k8s.replace(spec.FLASK, check_period=2, check_threshold=2)
 
 
 def reconcile(daemon: local.Pebble, **values) -> None:
