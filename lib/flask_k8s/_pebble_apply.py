@@ -543,9 +543,9 @@ def health(container: ops.Container, workload_spec: _spec.WorkloadSpec) -> str |
             failing = info.failures * _pebble_layer.check_period(name, workload_spec)
             text = f"{message} for {_duration(failing)}"
             if name == _pebble_layer.READY:
-                named = _pebble_layer.failing_heartbeat_checks(_check_log(container, info))
-                if named:
-                    text += ": " + ", ".join(named)
+                detail = _pebble_layer.readiness_failure(_check_log(container, info))
+                if detail:
+                    text += ": " + detail
             return text
     return None
 

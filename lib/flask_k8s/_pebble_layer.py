@@ -24,8 +24,8 @@ LAYER_LABEL = "flask-k8s"
 # Health checks. Liveness (gunicorn accepts connections) restarts gunicorn; readiness (the app
 # answers a request) only reports: a failing database must not make Pebble restart the app.
 ALIVE, READY, EXPORTER = "flask-alive", "flask-ready", "statsd-exporter-alive"
-# flask_k8s_app's Dockerflow endpoints: the process answers / every dependency answers.
-LBHEARTBEAT, HEARTBEAT = "/__lbheartbeat__", "/__heartbeat__"
+# flask_k8s_app's Dockerflow endpoint that answers for every dependency of the app.
+HEARTBEAT = "/__heartbeat__"
 # How long a -worker or -scheduler has after SIGTERM to finish its job before SIGKILL, when
 # the rock sets no kill-delay of its own (Pebble's default is 5s).
 WORKER_KILL_DELAY = "30s"
@@ -100,10 +100,15 @@ def checks(
 ) -> dict[str, dict[str, typing.Any]]:
     """Liveness and readiness of the app, and liveness of the metrics exporter.
 
-    With Dockerflow endpoints, liveness asks the process (``/__lbheartbeat__``) and readiness
-    its dependencies (``/__heartbeat__``, unless another readiness path was set). The
-    heartbeat runs each dependency's check within its own timeout, so one failure is a real
-    one: readiness goes down at the first, and ``juju status`` says so within a period.
+    Liveness is a TCP connect to gunicorn's port in every mode: the master accepts while it
+    lives, however busy its workers are. An HTTP liveness check (Dockerflow's
+    ``/__lbheartbeat__``) is answered by the same workers as the traffic, so a saturated app
+    would fail it and be restarted, losing every request in flight; and a rock that has
+    flask_k8s_app installed but an app that does not use it would answer 404 and be
+    restarted every half minute. With Dockerflow endpoints, readiness asks every dependency
+    (``/__heartbeat__``, unless another readiness path was set). The heartbeat runs each
+    dependency's check within its own timeout, so one failure is a real one: readiness goes
+    down at the first, and ``juju status`` says so within a period.
     """
 
     def check(name: str, level: str, timeout: int, threshold: int) -> dict[str, typing.Any]:
@@ -119,12 +124,11 @@ def checks(
 
     threshold = workload_spec.check_threshold
     url = f"http://localhost:{workload_spec.port}"
+    alive = {**check(ALIVE, "alive", 3, threshold), "tcp": {"port": workload_spec.port}}
     if dockerflow:
-        alive = {**check(ALIVE, "alive", 3, threshold), "http": {"url": url + LBHEARTBEAT}}
         path = HEARTBEAT if readiness_path == "/" else readiness_path
         ready = {**check(READY, "ready", 5, 1), "http": {"url": url + path}}
     else:
-        alive = {**check(ALIVE, "alive", 3, threshold), "tcp": {"port": workload_spec.port}}
         ready = {**check(READY, "ready", 5, threshold), "http": {"url": url + readiness_path}}
     return {
         ALIVE: alive,
@@ -139,6 +143,34 @@ def checks(
 # A heartbeat body, as Pebble logs a failing check: its first 512 bytes after the status code.
 _FAILED_CHECK = re.compile(r'"([^"\\]{1,60})":\s*"(error|critical)"')
 _MAX_NAMED = 5
+
+
+_STATUS_CODE = re.compile(r"non-2xx status code (\d{3})\b")
+
+
+def failed_status_code(log: str) -> int | None:
+    """The HTTP status a failing HTTP check got, from Pebble's log entry of the failure."""
+    found = _STATUS_CODE.search(log)
+    return int(found.group(1)) if found else None
+
+
+def readiness_failure(log: str) -> str:
+    """What the status adds about a failing readiness check, from Pebble's log of it.
+
+    The heartbeat's failing checks by name; else the status code the app answered, with what
+    to do about a 404 (a readiness path the app lacks, or Dockerflow checks for an app that
+    does not use flask_k8s_app); else nothing (a timeout, a refused connection).
+    """
+    named = failing_heartbeat_checks(log)
+    if named:
+        return ", ".join(named)
+    code = failed_status_code(log)
+    if code == 404:
+        return (
+            "the app answers 404 (set webserver-readiness-path, or webserver-health-checks=basic"
+            " if the app does not use flask_k8s_app)"
+        )
+    return f"the app answers {code}" if code is not None else ""
 
 
 def failing_heartbeat_checks(log: str) -> list[str]:

@@ -2,7 +2,7 @@
 
 The second example app (examples/flask-factory-app, built with ``create_app``) runs as the
 charm runs it, with real PostgreSQL and Redis servers behind the charm's own integration
-code. Pebble checks liveness on ``/__lbheartbeat__`` and readiness on ``/__heartbeat__``;
+code. Pebble checks liveness by a TCP connect and readiness on ``/__heartbeat__``;
 the unit's status, as the charm computes it, names what fails, and nothing is restarted.
 The package itself installs into a clean virtualenv next to Flask alone.
 """
@@ -92,7 +92,7 @@ def test_the_charm_checks_the_app_through_its_dockerflow_endpoints(factory, post
     )
 
     checks = factory.container.get_plan().checks
-    assert checks["flask-alive"].http == {"url": "http://localhost:8000/__lbheartbeat__"}
+    assert checks["flask-alive"].tcp == {"port": 8000}
     assert checks["flask-ready"].http == {"url": "http://localhost:8000/__heartbeat__"}
     # migrate.sh ran flask_k8s_app's entry point: the table is there, the heads match.
     wait_until(passes, "the heartbeat to pass")

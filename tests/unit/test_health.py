@@ -131,7 +131,7 @@ def test_a_rock_with_flask_k8s_app_is_checked_through_its_dockerflow_endpoints(
     out = ctx.run(ctx.on.config_changed(), dataclasses.replace(state, containers={container}))
 
     checks = out.get_container("flask-app").plan.checks
-    assert checks["flask-alive"].http == {"url": "http://localhost:8000/__lbheartbeat__"}
+    assert checks["flask-alive"].tcp == {"port": 8000}
     assert checks["flask-ready"].http == {"url": "http://localhost:8000/__heartbeat__"}
 
 
@@ -171,7 +171,7 @@ def test_a_record_from_before_the_rocks_facts_is_completed(ctx, state, workload,
     assert record["services"] == rock_services
     assert record["has_app_side"] is True
     checks = out.get_container("flask-app").plan.checks
-    assert checks["flask-alive"].http == {"url": "http://localhost:8000/__lbheartbeat__"}
+    assert checks["flask-ready"].http == {"url": "http://localhost:8000/__heartbeat__"}
 
 
 @pytest.mark.parametrize("option", ["basic", "dockerflow"])
@@ -185,8 +185,9 @@ def test_the_health_checks_option_wins_over_what_the_rock_has(
 
     out = ctx.run(ctx.on.config_changed(), state)
 
-    alive = out.get_container("flask-app").plan.checks["flask-alive"]
-    assert (alive.tcp is not None) == (option == "basic")
+    ready = out.get_container("flask-app").plan.checks["flask-ready"]
+    assert ready.http is not None
+    assert ready.http["url"].endswith("/__heartbeat__") == (option == "dockerflow")
 
 
 def test_a_failing_heartbeat_without_pebbles_log_keeps_the_plain_message(

@@ -37,6 +37,23 @@ def _layer(runs_scheduler: bool = True, worker_class: str | None = None) -> dict
     )
 
 
+def test_a_failing_readiness_check_is_explained_by_the_heartbeats_checks_or_the_status_code():
+    heartbeat = 'ERROR non-2xx status code 503; {"status": "error", "checks": {"db": "error"}'
+    assert pebble_plan.readiness_failure(heartbeat) == "db (error)"
+    not_found = pebble_plan.readiness_failure("ERROR non-2xx status code 404; <!doctype html>")
+    assert not_found.startswith("the app answers 404")
+    assert "webserver-health-checks=basic" in not_found
+    assert pebble_plan.readiness_failure("ERROR non-2xx status code 502; Bad Gateway") == (
+        "the app answers 502"
+    )
+    assert pebble_plan.readiness_failure("ERROR Get ...: context deadline exceeded") == ""
+
+
+def test_the_status_code_of_a_failed_http_check_is_read_from_pebbles_log():
+    assert pebble_plan.failed_status_code("ERROR non-2xx status code 404; <!doctype html>") == 404
+    assert pebble_plan.failed_status_code('ERROR Get "http://localhost:8000/": timeout') is None
+
+
 def test_flask_keeps_the_rocks_definition_without_the_env():
     # gunicorn's master reads the env from the settings file: a new env is no new definition.
     flask = _layer()["services"]["flask"]
@@ -193,11 +210,20 @@ def test_check_timing_follows_the_spec():
     assert checks["statsd-exporter-alive"]["period"] == "3s"
 
 
-def test_dockerflow_checks_ask_the_process_for_liveness_and_its_dependencies_for_readiness():
+@pytest.mark.parametrize("dockerflow", [False, True])
+def test_liveness_is_a_tcp_connect_in_every_mode(dockerflow):
+    # An HTTP liveness check is answered by the workers that serve the traffic: a saturated
+    # app would fail it and be restarted, and an app that does not answer /__lbheartbeat__
+    # (flask_k8s_app installed but unused) would be restarted every half minute.
+    checks = pebble_plan.checks("/", WORKLOAD, dockerflow=dockerflow)
+
+    assert checks["flask-alive"]["tcp"] == {"port": 8000}
+    assert "http" not in checks["flask-alive"]
+
+
+def test_dockerflow_checks_ask_the_apps_dependencies_for_readiness():
     checks = pebble_plan.checks("/", WORKLOAD, dockerflow=True)
 
-    assert checks["flask-alive"]["http"] == {"url": "http://localhost:8000/__lbheartbeat__"}
-    assert "tcp" not in checks["flask-alive"]
     assert checks["flask-ready"]["http"] == {"url": "http://localhost:8000/__heartbeat__"}
     # The heartbeat's checks each have their own timeout: one failure is a real one, shown
     # within a period; liveness keeps the threshold, so a slow moment restarts nothing.

@@ -182,7 +182,7 @@ def test_auto_health_checks_use_dockerflow_when_the_rock_has_flask_k8s_app():
 
 
 def test_the_health_checks_option_overrides_what_the_rock_has():
-    assert "tcp" in _checks("basic", has_app_side=True)["flask-alive"]
-    assert _checks("dockerflow", has_app_side=False)["flask-alive"]["http"]["url"].endswith(
-        "/__lbheartbeat__"
+    assert _checks("basic", has_app_side=True)["flask-ready"]["http"]["url"].endswith(":8000/")
+    assert _checks("dockerflow", has_app_side=False)["flask-ready"]["http"]["url"].endswith(
+        "/__heartbeat__"
     )
