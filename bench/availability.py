@@ -168,8 +168,9 @@ class Workload:
         self.rock = rock
         self.options = config.load_options(REPO)
         # The slow app does not use flask_k8s_app, but this rock has the package installed
-        # (for the examples), so `auto` would pick Dockerflow checks that it answers with 404,
-        # and Pebble would restart gunicorn every half minute. Basic checks, as the app asks.
+        # (for the examples), so `auto` would pick a Dockerflow readiness check that it
+        # answers with 404 (and, before liveness became a TCP connect in every mode, Pebble
+        # restarted gunicorn every half minute for it). Basic checks, as such an app needs.
         self.defaults = {
             **local.config_values(self.options, []),
             "webserver-health-checks": "basic",

@@ -1,8 +1,8 @@
 """Code that runs in gunicorn's master, in the workload container: not in the charm.
 
-``gunicorn.render_config`` copies this module's source into gunicorn.conf.py, so it uses the
-standard library only, the Python of any flask-framework rock (3.10 and later), no relative
-import, and no name that is a gunicorn setting. It does three things:
+``_gunicorn_config.render_config`` copies this module's source into gunicorn.conf.py, so it
+uses the standard library only, the Python of any flask-framework rock (3.10 and later), no
+relative import, and no name that is a gunicorn setting. It does three things:
 
 - Settings: the app's environment lives in a file the charm writes (``write_settings``'s
   format), not in the Pebble service. The master applies it when it starts and each time it

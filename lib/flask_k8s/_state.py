@@ -1,6 +1,6 @@
 """The inputs of one reconcile, as one immutable ``CharmState``, and their validation.
 
-Pure (no ops): ``build`` takes plain values and callables. ``juju.read_state`` (the shell)
+Pure (no ops): ``build`` takes plain values and callables. ``_juju_state.read_state`` (the shell)
 is the only place that reads config, secrets, relations and the charm's process
 environment into them; the rest of the reconcile works from the state alone.
 """
@@ -137,7 +137,9 @@ class Unit(_record.Record):
 
 
 class Reads(_record.Record):
-    """How the core reaches Juju: callables the shell (``juju.read_state``) or a runner gives.
+    """How the core reaches Juju: callables given by the shell or a runner.
+
+    The shell is ``_juju_state.read_state``.
 
     Each is called only when the state needs it, so a config error never reads a secret or
     a relation it does not need.

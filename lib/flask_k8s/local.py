@@ -1,7 +1,7 @@
 """Run a Flask app the way the charm runs it, under a real Pebble on this machine.
 
 No Juju here: config values come from the command line, the secret key is generated locally,
-and the rest is the charm's own code path: ``_state.build``, ``plan.build`` and
+and the rest is the charm's own code path: ``_state.build``, ``_workload_plan.build`` and
 ``_pebble_apply.reconcile`` through ``ops.Container`` over a real ``ops.pebble.Client``.
 
 The "rock" is laid out as rockcraft's flask-framework extension lays it out: the app in
@@ -190,14 +190,21 @@ class Pebble:
 
     def container(self, name: str = "flask-app") -> ops.Container:
         """An ``ops.Container`` over a real Pebble client, as the charm gets in Juju."""
-        # ops has no public way to build a backend outside a hook; the Container only
-        # reads the Juju version from it.
-        backend = ops.model._ModelBackend(  # pyright: ignore[reportPrivateUsage] (see above)
-            unit_name="flask-k8s/0",
+        # The Juju context is public ops API; the backend is not: ops has no public way to
+        # build one outside a hook, and the Container reads only the Juju version from it.
+        # This is the one use of private ops API in the library (README, "For charm authors").
+        context = ops.JujuContext(
+            dispatch_path="",
+            hook_name="",
             model_name="local",
-            juju_context=ops.JujuContext._from_dict(  # pyright: ignore[reportPrivateUsage]
-                {"JUJU_VERSION": "3.6.0"}
-            ),
+            model_uuid="",
+            unit_name="flask-k8s/0",
+            version=ops.JujuVersion("3.6.0"),
+            charm_dir=pathlib.Path.cwd(),
+            debug_at=set(),
+        )
+        backend = ops.model._ModelBackend(  # pyright: ignore[reportPrivateUsage] (see above)
+            unit_name=context.unit_name, model_name=context.model_name, juju_context=context
         )
         return ops.Container(name, backend, ops.pebble.Client(socket_path=str(self.socket)))
 
