@@ -59,21 +59,28 @@ class Record:
             if name not in fields:
                 fields.append(name)
             value = cls.__dict__.get(name, _MISSING)
+            factory: typing.Callable[[], object] | None = None
             if isinstance(value, dataclasses.Field):
                 field = typing.cast("dataclasses.Field[object]", value)
                 if field.default_factory is not _MISSING:
-                    factories[name] = field.default_factory
-                elif field.default is not _MISSING:
-                    defaults[name] = field.default
+                    factory = field.default_factory
                 value = field.default
                 if value is _MISSING:
                     delattr(cls, name)
                 else:
                     setattr(cls, name, value)
-            if value is not _MISSING:
+            # A subclass may redeclare a field: its own default or factory replaces the base's.
+            if factory is not None:
+                factories[name] = factory
+                defaults.pop(name, None)
+            elif value is not _MISSING:
                 defaults[name] = value
-            elif name not in factories and (defaults or factories):
-                raise TypeError(f"non-default field {name!r} follows a field with a default")
+                factories.pop(name, None)
+            else:
+                defaults.pop(name, None)
+                factories.pop(name, None)
+                if defaults or factories:
+                    raise TypeError(f"non-default field {name!r} follows a field with a default")
         cls.__record_fields__ = tuple(fields)
         cls.__record_defaults__ = defaults
         cls.__record_factories__ = factories
@@ -127,9 +134,7 @@ class Record:
 
 def replace(record: _Self, /, **changes: typing.Any) -> _Self:
     """A copy of ``record`` with ``changes``, as ``dataclasses.replace`` makes of a dataclass."""
-    values = {name: getattr(record, name) for name in record.__record_fields__}
-    values.update(changes)
-    return type(record)(**values)
+    return type(record)(**{**as_dict(record), **changes})
 
 
 def fields(record: Record | type[Record]) -> tuple[str, ...]:

@@ -101,6 +101,19 @@ def test_a_subclass_adds_its_fields_after_its_base_fields():
     assert labelled.label == "l" and labelled.kind == "point"
 
 
+def test_a_subclass_redeclaring_a_field_uses_its_own_default_or_factory():
+    class Tagged(Point):
+        tags: list[str] = dataclasses.field(default_factory=lambda: ["new"])
+        y: int = dataclasses.field(default_factory=lambda: 7)
+
+    class Plain(Tagged):
+        tags: list[str] = ()  # type: ignore[assignment]
+
+    assert (Tagged(1).y, Tagged(1).tags) == (7, ["new"])
+    assert Plain(1).tags == () and Plain(1).y == 7
+    assert _record.fields(Plain) == ("x", "y", "tags")
+
+
 def test_replace_makes_a_changed_copy_and_runs_post_init():
     point = Point(1, 2, ["a"])
     moved = flask_k8s.replace(point, y=5)
