@@ -129,10 +129,7 @@ class FlaskCharm(ops.CharmBase):
         if isinstance(paas, _status.Blocked):
             raise paas
         try:
-            charm_state = _juju_state.read_state(
-                self, workload_spec, external_url, paas, self.redactor
-            )
-            charm_state = self._with_extra_environment(charm_state)
+            charm_state = self._charm_state(external_url, paas)
         except _status.Missing:
             if container.can_connect():
                 try:
@@ -264,15 +261,21 @@ class FlaskCharm(ops.CharmBase):
             raise _status.Waiting(f"waiting for Pebble in the {workload_spec.container} container")
         paas = _paas_config.load(self.charm_dir)
         external_url = _juju_relations.external_url(self, workload_spec)
-        charm_state = _juju_state.read_state(
-            self, workload_spec, external_url, paas, self.redactor
-        )
-        return container, self._with_extra_environment(charm_state)
+        return container, self._charm_state(external_url, paas)
 
     def _check_metadata(self) -> None:
         problems = metadata_problems(self.meta, self.workload_spec, self.requirers)
         if problems:
             raise _status.Blocked(f"charm metadata: {'; '.join(problems)}")
+
+    def _charm_state(
+        self, external_url: str | None, paas: _paas_config.PaasConfig
+    ) -> _state.CharmState:
+        """Juju read into the state, with the charm author's variables and templates."""
+        charm_state = _juju_state.read_state(
+            self, self.workload_spec, external_url, paas, self.redactor
+        )
+        return self._with_extra_environment(charm_state)
 
     def _with_extra_environment(self, charm_state: _state.CharmState) -> _state.CharmState:
         """The state with the charm author's variables and templates."""

@@ -26,6 +26,8 @@ def check_extra(
     A variable flask-k8s, an option or an integration sets is refused, like an option
     that would set one: a silent override is a wrong setting nobody can find.
     """
+    if not extra:
+        return {}  # The usual case: no need to build the environment an extra time.
     others = build(charm_state, workload_spec)
     problems: list[str] = []
     for name, value in extra.items():

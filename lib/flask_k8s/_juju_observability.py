@@ -17,7 +17,7 @@ import uuid
 
 import ops
 
-from . import _paas_config, _spec, _status
+from . import _paas_config, _spec, _state, _status
 
 if typing.TYPE_CHECKING:
     from ._cos import topology
@@ -69,7 +69,7 @@ def _publish_metrics(
 ) -> None:
     from ._cos import assets, metrics, rules  # noqa: PLC0415
 
-    fqdn = metrics.unit_fqdn(charm.unit.name, charm.model.name)
+    fqdn = _state.unit_fqdn(charm.unit.name, charm.model.name)
     app_bag: dict[str, str] | None = None
     if charm.unit.is_leader():
         files, problems = assets.load(assets.PROMETHEUS_RULES, charm.charm_dir)

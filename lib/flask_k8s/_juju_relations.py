@@ -25,10 +25,6 @@ _LogTargets = collections.abc.Callable[
 ]
 
 
-Integrations = _state.Integrations
-"""What the related applications give the app (defined with the state it is part of)."""
-
-
 class Endpoint(_record.Record):
     """A ``requires`` endpoint of the charm: its interface is flask-k8s's, or the charm's own."""
 
@@ -168,18 +164,20 @@ def publish(charm: ops.CharmBase, workload_spec: _spec.WorkloadSpec, url: str | 
     """
     leader = charm.unit.is_leader()
     for endpoint in endpoints(charm):
-        for rel in charm.model.relations[endpoint.name]:
-            module = endpoint.requirer()
-            ctx = context(charm, workload_spec, endpoint.name, endpoint.interface, url)
-            unit_request = typing.cast(
-                "_UnitRequest | None", getattr(module, "unit_request", None)
-            )
+        relations = charm.model.relations[endpoint.name]
+        if not relations:
+            continue
+        module = endpoint.requirer()
+        ctx = context(charm, workload_spec, endpoint.name, endpoint.interface, url)
+        unit_request = typing.cast("_UnitRequest | None", getattr(module, "unit_request", None))
+        for rel in relations:
+            rel_ctx = ctx
             if unit_request is not None:
                 host, ip = _unit_address(charm, rel)
-                ctx = _record.replace(ctx, unit_host=host, unit_ip=ip)
-                _write(rel.data[charm.unit], unit_request(ctx))
+                rel_ctx = _record.replace(ctx, unit_host=host, unit_ip=ip)
+                _write(rel.data[charm.unit], unit_request(rel_ctx))
             if leader:
-                _write(rel.data[charm.app], module.request(ctx, dict(rel.data[charm.app])))
+                _write(rel.data[charm.app], module.request(rel_ctx, dict(rel.data[charm.app])))
 
 
 def collect(
@@ -187,7 +185,7 @@ def collect(
     workload_spec: _spec.WorkloadSpec,
     url: str | None,
     redactor: _status.Redactor | None = None,
-) -> Integrations:
+) -> _state.Integrations:
     """Every related application's variables; Blocked if an answer is unusable.
 
     ``url`` is the app's ingress URL (``external_url``), read once per hook by the charm.
@@ -236,7 +234,7 @@ def collect(
                 raise _status.Blocked(f"{name} relation: {reason}") from None
         if not ready:
             (waiting if endpoint.optional else missing).append(name)
-    return Integrations(
+    return _state.Integrations(
         environment=env,
         log_targets=log_targets,
         waiting=tuple(sorted(waiting)),

@@ -32,7 +32,6 @@ import yaml
 
 from . import (
     _config,
-    _juju_relations,
     _juju_secrets,
     _paas_config,
     _pebble_apply,
@@ -220,7 +219,7 @@ def local_state(
     environ: dict[str, str] | None = None,
     is_leader: bool = True,
     *,
-    integrations: collections.abc.Callable[[], _juju_relations.Integrations] | None = None,
+    integrations: collections.abc.Callable[[], _state.Integrations] | None = None,
     json_logging: bool = False,
     secret_key_fallbacks: tuple[str, ...] = (),
 ) -> _state.CharmState:

@@ -28,7 +28,7 @@ import urllib.request
 import ops
 import pytest
 
-from flask_k8s import _juju_relations as relations
+import flask_k8s
 from flask_k8s import _juju_secrets as secrets
 from flask_k8s import _pebble_apply as workload
 from flask_k8s import _spec as spec
@@ -71,7 +71,7 @@ class Workload:
         self.workload_spec = spec.FLASK
 
     def reconcile(
-        self, related: relations.Integrations | None = None, **values: typing.Any
+        self, related: flask_k8s.Integrations | None = None, **values: typing.Any
     ) -> str:
         """Apply the charm's plan for these config values; returns the resulting status.
 

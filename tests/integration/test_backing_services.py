@@ -12,8 +12,8 @@ import urllib.parse
 
 import pytest
 
+import flask_k8s
 from flask_k8s import _interfaces as integrations
-from flask_k8s import _juju_relations as relations
 from flask_k8s._interfaces import common as relation
 from tests.integration.conftest import (
     MIGRATIONS_LOG,
@@ -72,13 +72,13 @@ def redis_answer(port: int) -> dict[str, str]:
     return integrations.load("redis").environment(context, data, read_secret({}))
 
 
-def related(*answers: dict[str, str]) -> relations.Integrations:
+def related(*answers: dict[str, str]) -> flask_k8s.Integrations:
     """What ``relations.collect`` returns for these answers."""
     environment: dict[str, str] = {}
     for answer in answers:
         environment.update(answer)
     secret_values = tuple(value for name, value in environment.items() if "PASSWORD" in name)
-    return relations.Integrations(environment=environment, secret_values=secret_values)
+    return flask_k8s.Integrations(environment=environment, secret_values=secret_values)
 
 
 def tables(postgresql, database: str) -> list[str]:

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from flask_k8s import _juju_relations as relations
+import flask_k8s
 from flask_k8s._interfaces import common as relation
 from flask_k8s._interfaces import ingress
 from tests.integration.conftest import URL
@@ -40,7 +40,7 @@ def external_url() -> str:
 @pytest.fixture
 def behind(flask_workload):
     def reconcile(ingress_address: str) -> None:
-        given = relations.Integrations(environment=related(ingress_address))
+        given = flask_k8s.Integrations(environment=related(ingress_address))
         assert flask_workload.reconcile(related=given, token="t") == "active"
 
     return reconcile

@@ -9,7 +9,7 @@ import typing
 
 import pytest
 
-from flask_k8s import _juju_relations as relations
+import flask_k8s
 from flask_k8s import _juju_secrets as secrets
 from flask_k8s import _pebble_apply as workload
 from flask_k8s import _spec as spec
@@ -74,7 +74,7 @@ def test_the_apps_log_lines_reach_loki_with_the_juju_topology(pebble, receiver):
     charm_state = local.local_state(
         {"flask-preferred-url-scheme": "HTTPS", "token": "logs"},
         secrets.new_key(),
-        integrations=lambda: relations.Integrations(log_targets=targets),
+        integrations=lambda: flask_k8s.Integrations(log_targets=targets),
     )
 
     workload.reconcile(pebble.container(), charm_state, spec.FLASK)

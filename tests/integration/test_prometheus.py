@@ -32,6 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flask_k8s import _paas_config as paas_config
+from flask_k8s import _state as state
 from flask_k8s import _status as status
 from flask_k8s._cos import assets, metrics, promql, rules, topology
 from tests.integration.conftest import Workload, free_port, wait_until
@@ -222,7 +223,7 @@ def check_config(directory: pathlib.Path, scrape_configs: list[dict[str, typing.
 
 def published_jobs(config: paas_config.PaasConfig) -> dict[str, str]:
     """The app bag the leader, flask-k8s/0, writes."""
-    leader = metrics.unit_fqdn(TOPOLOGY.unit, TOPOLOGY.model)
+    leader = state.unit_fqdn(TOPOLOGY.unit, TOPOLOGY.model)
     return metrics.app_bag(
         TOPOLOGY, 9102, {"groups": []}, config.scrape_configs, scheduler_host=leader
     )
@@ -350,7 +351,7 @@ class Prometheus:
 
 def scrape_configs(topo: topology.Topology, address: str) -> list[dict[str, typing.Any]]:
     """What the Prometheus charm makes of our bags: one target per unit, with the topology."""
-    fqdn = metrics.unit_fqdn(topo.unit, topo.model)
+    fqdn = state.unit_fqdn(topo.unit, topo.model)
     app_bag = metrics.app_bag(topo, 9102, {"groups": []})
     unit_bag = metrics.unit_bag(topo.unit, metrics.unit_address(address, fqdn), fqdn)
     meta = json.loads(app_bag["scrape_metadata"])

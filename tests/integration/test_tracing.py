@@ -22,9 +22,9 @@ import urllib.request
 import pytest
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
+import flask_k8s
 from flask_k8s import _config as config
 from flask_k8s import _gunicorn_config as gunicorn
-from flask_k8s import _juju_relations as relations
 from flask_k8s import _pebble_apply as workload
 from flask_k8s import _spec as spec
 from flask_k8s import local
@@ -104,7 +104,7 @@ def receiver() -> collections.abc.Iterator[OtlpReceiver]:
         yield server
 
 
-def tracing_integration(receiver: OtlpReceiver) -> relations.Integrations:
+def tracing_integration(receiver: OtlpReceiver) -> flask_k8s.Integrations:
     """What the tracing integration gives the app when Tempo offers this receiver."""
     context = relation.Context(
         endpoint="tracing",
@@ -121,11 +121,11 @@ def tracing_integration(receiver: OtlpReceiver) -> relations.Integrations:
     def no_secrets(secret_id: str) -> dict[str, str]:
         raise AssertionError("tracing reads no secret")
 
-    return relations.Integrations(environment=tracing.environment(context, data, no_secrets))
+    return flask_k8s.Integrations(environment=tracing.environment(context, data, no_secrets))
 
 
 def reconcile(
-    item: Workload, related: relations.Integrations, *, json_logging: bool = False
+    item: Workload, related: flask_k8s.Integrations, *, json_logging: bool = False
 ) -> None:
     """The charm's reconcile, with paas-config.yaml's JSON logging on or off."""
     charm_state = local.local_state(

@@ -65,12 +65,6 @@ def app_bag(
     }
 
 
-def unit_fqdn(unit_name: str, model: str) -> str:
-    """The unit's name in the cluster's DNS (its pod in the application's headless service)."""
-    app, _, number = unit_name.rpartition("/")
-    return f"{app}-{number}.{app}-endpoints.{model}.svc.cluster.local"
-
-
 def unit_address(address: str | None, fqdn: str) -> str:
     """The address Prometheus reaches the unit at: its IP if it has one, else its FQDN."""
     if address:

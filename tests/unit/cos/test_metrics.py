@@ -7,6 +7,7 @@ import json
 import pytest
 
 from flask_k8s import _paas_config as paas_config
+from flask_k8s import _state as state
 from flask_k8s._cos import metrics, topology
 
 TOPOLOGY = topology.Topology("m", "uuid-1", "shop", "shop/2", "flask-k8s")
@@ -29,7 +30,7 @@ def test_the_app_bag_names_the_exporter_port_on_every_unit_and_the_topology():
 
 
 def test_the_fqdn_is_the_units_pod_in_the_headless_service():
-    assert metrics.unit_fqdn("shop/2", "prod") == "shop-2.shop-endpoints.prod.svc.cluster.local"
+    assert state.unit_fqdn("shop/2", "prod") == "shop-2.shop-endpoints.prod.svc.cluster.local"
 
 
 @pytest.mark.parametrize(
